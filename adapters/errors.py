@@ -1,0 +1,132 @@
+"""Errors of a registry call, as one tree.
+
+Every error names the registry, says what happened and whether a retry can
+help. Adapters raise the registry errors; the resilience layer raises the
+fail-fast ones; the bus turns each into a gRPC status once, at its boundary.
+
+    RegbusError
+    ├── InvalidRequest              bad input: nothing was called, retrying never helps
+    │   ├── UnknownRegistry         UNKNOWN_REGISTRY
+    │   ├── UnknownOperation        UNKNOWN_OPERATION
+    │   └── InvalidParameter        INVALID_IIN, INVALID_BIN, INVALID_PLATE, INVALID_VIN,
+    │                               MISSING_PARAMETER, UNEXPECTED_PARAMETER
+    ├── RegistryAnswer              a business answer: never retried, never trips a breaker
+    │   ├── SubjectNotFound         NOT_FOUND
+    │   └── RegistryRejected        REGISTRY_REJECTED (the registry refused the request)
+    ├── RegistryFailure             technical failure: retried where safe, counted by the breaker
+    │   ├── RegistryUnavailable     REGISTRY_UNAVAILABLE (connection refused, HTTP 5xx, 503)
+    │   ├── RegistryTimeout         REGISTRY_TIMEOUT (no answer within the attempt timeout)
+    │   └── RegistryFault           REGISTRY_FAULT (SOAP server fault, unreadable answer)
+    └── FailFast                    the bus refused to call the registry at all
+        ├── CircuitOpen             CIRCUIT_OPEN (with a retry delay)
+        ├── BulkheadFull            BULKHEAD_FULL (with a retry delay)
+        └── DeadlineExhausted       DEADLINE_EXCEEDED (the caller's deadline left no time)
+"""
+
+from __future__ import annotations
+
+
+class RegbusError(Exception):
+    """Base of every error a registry call can end in."""
+
+    reason = "INTERNAL"
+    retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        registry: str = "",
+        operation: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.registry = registry
+        self.operation = operation
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        where = f"{self.registry}: " if self.registry else ""
+        return f"{where}{self.message}"
+
+
+class InvalidRequest(RegbusError):
+    """The request is wrong as written; nothing was sent to any registry."""
+
+    reason = "INVALID_ARGUMENT"
+
+
+class UnknownRegistry(InvalidRequest):
+    reason = "UNKNOWN_REGISTRY"
+
+
+class UnknownOperation(InvalidRequest):
+    reason = "UNKNOWN_OPERATION"
+
+
+class InvalidParameter(InvalidRequest):
+    """One parameter is missing or malformed; ``field`` names it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str,
+        reason: str,
+        registry: str = "",
+        operation: str = "",
+    ) -> None:
+        super().__init__(message, registry=registry, operation=operation)
+        self.field = field
+        self.reason = reason
+
+
+class RegistryAnswer(RegbusError):
+    """The registry answered, and the answer is a business 'no'."""
+
+
+class SubjectNotFound(RegistryAnswer):
+    reason = "NOT_FOUND"
+
+
+class RegistryRejected(RegistryAnswer):
+    reason = "REGISTRY_REJECTED"
+
+
+class RegistryFailure(RegbusError):
+    """The registry did not give a usable answer; another attempt may succeed."""
+
+    reason = "REGISTRY_FAILURE"
+    retryable = True
+
+
+class RegistryUnavailable(RegistryFailure):
+    reason = "REGISTRY_UNAVAILABLE"
+
+
+class RegistryTimeout(RegistryFailure):
+    reason = "REGISTRY_TIMEOUT"
+
+
+class RegistryFault(RegistryFailure):
+    reason = "REGISTRY_FAULT"
+
+
+class FailFast(RegbusError):
+    """The bus did not call the registry, to protect it and the caller."""
+
+    retryable = True
+
+
+class CircuitOpen(FailFast):
+    reason = "CIRCUIT_OPEN"
+
+
+class BulkheadFull(FailFast):
+    reason = "BULKHEAD_FULL"
+
+
+class DeadlineExhausted(FailFast):
+    reason = "DEADLINE_EXCEEDED"
+    retryable = False

@@ -1,0 +1,56 @@
+"""The HTTP client every adapter uses, and the one place httpx errors become
+registry errors.
+
+    client = make_client(endpoint)
+    try:
+        response = await client.get(url)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, "vehicles", "get_vehicle") from exc
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from adapters.base import Endpoint
+from adapters.errors import RegbusError, RegistryFault, RegistryTimeout, RegistryUnavailable
+
+# The bus bounds every attempt itself (circuit/); httpx's read timeout only
+# guards against a connection the bus somehow forgot.
+_READ_CEILING = 120.0
+
+
+def make_client(endpoint: Endpoint, **kwargs: object) -> httpx.AsyncClient:
+    """An async client sized for one registry: pool limits and connect timeout."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(_READ_CEILING, connect=endpoint.connect_timeout),
+        limits=httpx.Limits(
+            max_connections=endpoint.max_connections,
+            max_keepalive_connections=endpoint.max_connections,
+        ),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def transport_error(exc: httpx.HTTPError, registry: str, operation: str) -> RegbusError:
+    """Translate an httpx exception into the registry error a caller understands."""
+    where = {"registry": registry, "operation": operation}
+    if isinstance(exc, httpx.TimeoutException):
+        return RegistryTimeout(f"no answer in time ({type(exc).__name__})", **where)
+    if isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError):
+        return RegistryUnavailable(
+            f"cannot reach the registry: {exc or type(exc).__name__}", **where
+        )
+    if isinstance(exc, httpx.HTTPStatusError):
+        return status_error(
+            exc.response.status_code, exc.response.reason_phrase, registry, operation
+        )
+    return RegistryFault(f"HTTP failure: {exc or type(exc).__name__}", **where)
+
+
+def status_error(status: int, phrase: str, registry: str, operation: str) -> RegbusError:
+    """The error for an HTTP status that carries no business meaning."""
+    where = {"registry": registry, "operation": operation}
+    if status in (502, 503, 504):
+        return RegistryUnavailable(f"registry answered HTTP {status} {phrase}".rstrip(), **where)
+    return RegistryFault(f"registry answered HTTP {status} {phrase}".rstrip(), **where)

@@ -1,0 +1,73 @@
+"""Identifier rules: IIN and BIN check digits, vehicle plates and VINs.
+
+>>> iin_problem("850314354052") is None
+True
+"""
+
+from __future__ import annotations
+
+import re
+
+_W1 = tuple(range(1, 12))
+_W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+_PLATE = re.compile(r"^(?:\d{3}[A-Z]{2,3}\d{2}|[A-Z]\d{3}[A-Z]{2,3})$")
+_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+
+
+def check_digit(first11: str) -> int | None:
+    """The 12th digit of an IIN/BIN, or None when such a number is never issued."""
+    digits = [int(c) for c in first11]
+    s = sum(d * w for d, w in zip(digits, _W1, strict=True)) % 11
+    if s == 10:
+        s = sum(d * w for d, w in zip(digits, _W2, strict=True)) % 11
+        if s == 10:
+            return None
+    return s
+
+
+def _number_problem(value: str, what: str) -> str | None:
+    if len(value) != 12 or not value.isdigit():
+        return f"{what} must be 12 digits, got {len(value)} characters"
+    expected = check_digit(value[:11])
+    if expected is None:
+        return f"{what} {value} can never be issued (its check digit cannot be computed)"
+    if expected != int(value[11]):
+        return f"{what} {value} has a wrong check digit (expected {expected})"
+    return None
+
+
+def iin_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid IIN, or None if it is."""
+    problem = _number_problem(value, "IIN")
+    if problem:
+        return problem
+    month, day, century = int(value[2:4]), int(value[4:6]), value[6]
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return f"IIN {value} does not start with a birth date YYMMDD"
+    if century not in "123456":
+        return f"IIN {value} has century/sex digit {century}, expected 1-6"
+    return None
+
+
+def bin_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid BIN, or None if it is."""
+    problem = _number_problem(value, "BIN")
+    if problem:
+        return problem
+    if value[4] not in "456":
+        return f"BIN {value} has type digit {value[4]}, expected 4, 5 or 6"
+    return None
+
+
+def plate_problem(value: str) -> str | None:
+    """Why ``value`` is not a vehicle plate (e.g. 123ABC01), or None."""
+    if not _PLATE.match(value):
+        return f"plate {value!r} is not a registration plate like 123ABC01"
+    return None
+
+
+def vin_problem(value: str) -> str | None:
+    """Why ``value`` is not a 17-character VIN, or None."""
+    if not _VIN.match(value):
+        return f"VIN {value!r} must be 17 characters of A-Z and 0-9 without I, O and Q"
+    return None

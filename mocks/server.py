@@ -1,0 +1,160 @@
+"""One aiohttp server hosting every mock registry, each under ``/{registry}/``.
+
+Faults are applied in front of each registry's handlers; the admin API is
+``GET /_faults`` and ``PUT /_faults/{registry}`` with the mode as the body.
+
+    server = MockServer()
+    base_url = await server.start("127.0.0.1", 8090)
+    server.endpoints()   # {"gbdfl": "http://127.0.0.1:8090/gbdfl/SyncChannel", ...}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from aiohttp import web
+
+from mocks.faults import FaultBoard, parse_fault
+from mocks.population import Population
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+HANG_LIMIT = 600.0  # a hanging request gives up after this long at most
+
+
+class MockRegistry(Protocol):
+    """What a mock registry module provides to the server."""
+
+    id: str
+
+    def routes(self) -> list[web.RouteDef]:
+        """Routes relative to the registry's prefix, e.g. ``web.post("/SyncChannel", ...)``."""
+
+    def endpoint_path(self) -> str:
+        """Path (under ``/{id}``) the bus adapter should call, e.g. ``/SyncChannel``."""
+
+    def technical_error(self, request: web.Request) -> web.Response:
+        """A technical failure in this registry's own wire style (errors=RATE)."""
+
+    def malformed(self, request: web.Request) -> web.Response:
+        """An unreadable answer in this registry's content type (malformed)."""
+
+    def is_description(self, request: web.Request) -> bool:
+        """True for WSDL/OpenAPI requests, which faults do not touch."""
+
+
+def default_registries(population: Population) -> list[MockRegistry]:
+    """The mock registries regbus ships."""
+    from mocks.gbdfl import GbdflMock
+    from mocks.vehicles import VehiclesMock
+    from mocks.zags import ZagsMock
+
+    return [GbdflMock(population), ZagsMock(population), VehiclesMock(population)]
+
+
+class MockServer:
+    """Runs the mock registries on one port."""
+
+    def __init__(
+        self,
+        registries: list[MockRegistry] | None = None,
+        *,
+        population: Population | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.population = population or Population.load()
+        self.registries = {r.id: r for r in (registries or default_registries(self.population))}
+        self.faults = FaultBoard(list(self.registries))
+        self._rng = rng or random.Random()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+        self.app = self._build_app()
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._fault_middleware])
+        app.router.add_get("/_faults", self._get_faults)
+        app.router.add_put("/_faults/{registry}", self._put_fault)
+        app.router.add_post("/_faults/{registry}", self._put_fault)
+        for registry in self.registries.values():
+            sub = web.Application()
+            sub.add_routes(registry.routes())
+            app.add_subapp(f"/{registry.id}", sub)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start listening; return the base URL (with the real port when ``port`` is 0)."""
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        actual = sockets[0].getsockname()[1] if sockets else port
+        self.base_url = f"http://{host}:{actual}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        for registry in self.registries:  # wake hanging handlers so shutdown is quick
+            self.faults.set(registry, parse_fault("ok"))
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def endpoints(self) -> dict[str, str]:
+        """The URL each registry's adapter should call."""
+        return {
+            rid: f"{self.base_url}/{rid}{r.endpoint_path()}" for rid, r in self.registries.items()
+        }
+
+    @web.middleware
+    async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        registry_id = request.path.strip("/").split("/", 1)[0]
+        registry = self.registries.get(registry_id)
+        if registry is None or registry.is_description(request):
+            return await handler(request)
+        fault = self.faults.get(registry_id)
+        while fault.mode == "hang":
+            await self.faults.wait_change(registry_id, HANG_LIMIT)
+            fault = self.faults.get(registry_id)
+        if fault.mode == "down":
+            return web.Response(
+                status=503, text="503 Service Unavailable\n", content_type="text/plain"
+            )
+        if fault.mode == "slow":
+            await asyncio.sleep(fault.delay)
+        if fault.mode == "errors" and self._rng.random() < fault.rate:
+            return registry.technical_error(request)
+        if fault.mode == "malformed":
+            return registry.malformed(request)
+        return await handler(request)
+
+    async def _get_faults(self, request: web.Request) -> web.Response:
+        return web.json_response(self.faults.snapshot())
+
+    async def _put_fault(self, request: web.Request) -> web.Response:
+        registry = request.match_info["registry"]
+        if registry not in self.faults:
+            known = ", ".join(sorted(self.registries))
+            return _problem(404, f"no mock registry {registry!r}; known: {known}")
+        text = (await request.text()).strip()
+        if text.startswith("{"):
+            try:
+                text = str(json.loads(text).get("mode", ""))
+            except (ValueError, AttributeError):
+                return _problem(400, 'body must be a mode such as \'down\' or {"mode": "down"}')
+        try:
+            fault = parse_fault(text)
+        except ValueError as exc:
+            return _problem(400, str(exc))
+        self.faults.set(registry, fault)
+        return web.json_response({"registry": registry, "mode": str(fault)})
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    return web.json_response(
+        {"title": "mock registry admin", "status": status, "detail": detail},
+        status=status,
+        content_type="application/problem+json",
+    )
