@@ -1,0 +1,360 @@
+"""The ``regbus`` command line.
+
+regbus serve [--config FILE] [--grpc-port N] [--http-port N]
+regbus mocks [--port N] [--write-config FILE]
+regbus fault REGISTRY MODE [--mocks HOST:PORT]
+regbus call REGISTRY OPERATION key=value... [--target HOST:PORT]
+regbus registries [--target HOST:PORT]
+regbus demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from bus.config import Config, ConfigError, load_config
+from bus.embedded import DEFAULT_MOCKS_PORT
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+DEFAULT_MOCKS = f"127.0.0.1:{DEFAULT_MOCKS_PORT}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if getattr(args, "quiet_audit", True):
+        logging.getLogger("regbus.audit").setLevel(logging.WARNING)
+    try:
+        result: int = args.run(args)
+        return result
+    except ConfigError as exc:
+        print(f"regbus: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="regbus", description="regbus: one gRPC contract in front of the state registries."
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve", help="run the bus (with built-in mock registries unless --config)"
+    )
+    serve.add_argument("--config", type=Path, help="TOML configuration; without it, built-in mocks")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--grpc-port", type=int, help="gRPC port (default 50051)")
+    serve.add_argument("--http-port", type=int, help="metrics/status HTTP port (default 8081)")
+    serve.add_argument(
+        "--mocks-port",
+        type=int,
+        default=DEFAULT_MOCKS_PORT,
+        help=f"port of the built-in mock registries (default {DEFAULT_MOCKS_PORT})",
+    )
+    serve.add_argument(
+        "--audit", dest="quiet_audit", action="store_false", help="log one audit line per query"
+    )
+    serve.set_defaults(run=_serve)
+
+    mocks = sub.add_parser("mocks", help="run the mock registries standalone")
+    mocks.add_argument("--host", default="127.0.0.1")
+    mocks.add_argument("--port", type=int, default=DEFAULT_MOCKS_PORT)
+    mocks.add_argument(
+        "--write-config",
+        type=Path,
+        metavar="FILE",
+        help="write a bus configuration pointing at these mocks",
+    )
+    mocks.set_defaults(run=_mocks)
+
+    fault = sub.add_parser("fault", help="change a running mock registry's behaviour")
+    fault.add_argument("registry")
+    fault.add_argument("mode", help="ok, down, hang, slow=MS, errors=RATE or malformed")
+    fault.add_argument(
+        "--mocks",
+        default=DEFAULT_MOCKS,
+        metavar="HOST:PORT",
+        help=f"where the mock registries run (default {DEFAULT_MOCKS})",
+    )
+    fault.set_defaults(run=_fault)
+
+    call = sub.add_parser("call", help="one query, JSON out")
+    call.add_argument("registry")
+    call.add_argument("operation")
+    call.add_argument("params", nargs="*", metavar="key=value")
+    _target(call)
+    call.add_argument("--timeout", type=float, default=15.0, help="deadline in seconds")
+    call.add_argument("--client-id", default="regbus-cli")
+    call.add_argument("--operator-id", default="")
+    call.add_argument("--purpose", default="")
+    call.add_argument("--request-id", default="")
+    call.set_defaults(run=_call)
+
+    registries = sub.add_parser("registries", help="the catalogue with live health")
+    _target(registries)
+    registries.add_argument("--json", action="store_true", help="JSON instead of a table")
+    registries.set_defaults(run=_registries)
+
+    demo = sub.add_parser("demo", help="a first look: everything above in one go")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        default=DEFAULT_TARGET,
+        metavar="HOST:PORT",
+        help=f"the bus's gRPC address (default {DEFAULT_TARGET})",
+    )
+
+
+# serve -------------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = load_config(args.config) if args.config else Config(source="built-in mock registries")
+    overrides = {"host": args.host, "grpc_port": args.grpc_port, "http_port": args.http_port}
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    if changes:
+        config = replace(config, server=replace(config.server, **changes))
+    asyncio.run(_serve_async(config, embedded=args.config is None, mocks_port=args.mocks_port))
+    return 0
+
+
+async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> None:
+    from bus.embedded import start_embedded
+    from bus.server import Bus
+
+    log = logging.getLogger("regbus")
+    if embedded:
+        running = await start_embedded(config, mocks_host=config.server.host, mocks_port=mocks_port)
+        bus = running.bus
+        stop = running.stop
+    else:
+        bus = Bus(config)
+        await bus.start()
+        stop = bus.stop
+    host = config.server.host
+    log.info(
+        "regbus %s: gRPC on %s:%d, registries: %s",
+        bus.config.source,
+        host,
+        bus.grpc_port,
+        ", ".join(sorted(bus.router.lanes)),
+    )
+    log.info(
+        "metrics http://%s:%d/metrics, status page http://%s:%d/",
+        host,
+        bus.http_port,
+        host,
+        bus.http_port,
+    )
+    if embedded:
+        log.info(
+            "mock registries at %s; break one with: regbus fault gbdfl down", running.mocks_url
+        )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    log.info("stopping: finishing calls in flight (up to %.0fs)", config.server.grace)
+    await stop()
+
+
+# mocks and faults -----------------------------------------------------------------------------
+
+
+def _mocks(args: argparse.Namespace) -> int:
+    asyncio.run(_mocks_async(args.host, args.port, args.write_config))
+    return 0
+
+
+async def _mocks_async(host: str, port: int, write_config: Path | None) -> None:
+    from mocks.server import MockServer
+
+    server = MockServer()
+    url = await server.start(host, port)
+    log = logging.getLogger("regbus.mocks")
+    for registry, endpoint in server.endpoints().items():
+        log.info("mock %s at %s", registry, endpoint)
+    if write_config is not None:
+        await asyncio.to_thread(write_config.write_text, config_text(server.endpoints()), "utf-8")
+        log.info("wrote %s; run: regbus serve --config %s", write_config, write_config)
+    log.info(
+        "mock registries at %s; change one with: regbus fault REGISTRY MODE --mocks %s",
+        url,
+        url.removeprefix("http://"),
+    )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    await stopping.wait()
+    await server.stop()
+
+
+def config_text(endpoints: dict[str, str]) -> str:
+    """A bus configuration pointing at the given registry URLs."""
+    lines = [
+        "# regbus configuration written by `regbus mocks`.",
+        "[server]",
+        'host = "127.0.0.1"',
+        "grpc_port = 50051",
+        "http_port = 8081",
+        "",
+    ]
+    for registry, url in sorted(endpoints.items()):
+        lines += [f"[registries.{registry}]", f'url = "{url}"', ""]
+    return "\n".join(lines)
+
+
+def _fault(args: argparse.Namespace) -> int:
+    import httpx
+
+    url = f"http://{args.mocks.removeprefix('http://')}/_faults/{args.registry}"
+    try:
+        response = httpx.put(url, content=args.mode, timeout=5.0)
+    except httpx.HTTPError as exc:
+        print(
+            f"regbus: no mock registries answer at {args.mocks} ({exc}); start them with"
+            " `regbus serve` or `regbus mocks`, or pass --mocks HOST:PORT",
+            file=sys.stderr,
+        )
+        return 1
+    if response.status_code != 200:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        print(f"regbus: {detail}", file=sys.stderr)
+        return 2 if response.status_code == 400 else 1
+    body = response.json()
+    print(f"{body['registry']}: {body['mode']}")
+    return 0
+
+
+# calls ----------------------------------------------------------------------------------------
+
+
+def _call(args: argparse.Namespace) -> int:
+    from regbus.v1 import bus_pb2
+
+    from bus.client import CallFailed, Client, to_dict
+
+    params: dict[str, str] = {}
+    for item in args.params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"regbus: parameter {item!r} must be written key=value", file=sys.stderr)
+            return 2
+        params[key] = value
+    context = bus_pb2.RequestContext(
+        client_id=args.client_id,
+        operator_id=args.operator_id,
+        purpose=args.purpose,
+        request_id=args.request_id,
+    )
+    with Client(args.target, timeout=args.timeout) as client:
+        try:
+            response = client.query(args.registry, args.operation, params, context)
+        except CallFailed as exc:
+            return _report(exc, args.target)
+    print(json.dumps(to_dict(response), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _report(exc: object, target: str) -> int:
+    from bus.client import CallFailed
+
+    assert isinstance(exc, CallFailed)
+    if not exc.reason and exc.code == "UNAVAILABLE":
+        print(
+            f"regbus: cannot reach the bus at {target}: {exc.message}. Is `regbus serve`"
+            " running? (--target HOST:PORT)",
+            file=sys.stderr,
+        )
+        return 3
+    print(json.dumps({"error": exc.as_dict()}, indent=2, ensure_ascii=False), file=sys.stderr)
+    return 1
+
+
+def _registries(args: argparse.Namespace) -> int:
+    from bus.client import CallFailed, Client, to_dict
+
+    with Client(args.target) as client:
+        try:
+            infos = client.registries()
+        except CallFailed as exc:
+            return _report(exc, args.target)
+    if args.json:
+        print(json.dumps([to_dict(i) for i in infos], indent=2, ensure_ascii=False))
+        return 0
+    print(registry_table(infos))
+    return 0
+
+
+def registry_table(infos: Sequence[object]) -> str:
+    """The catalogue as a text table."""
+    from regbus.v1 import bus_pb2
+
+    header = (
+        "REGISTRY",
+        "PROTOCOL",
+        "BREAKER",
+        "CALLS",
+        "ERRORS",
+        "P50 MS",
+        "P99 MS",
+        "OPERATIONS",
+    )
+    rows = [header]
+    for info in infos:
+        assert isinstance(info, bus_pb2.RegistryInfo)
+        state = bus_pb2.BreakerState.Name(info.breaker).removeprefix("BREAKER_STATE_").lower()
+        rows.append(
+            (
+                info.id,
+                info.protocol,
+                state,
+                str(info.recent_calls),
+                f"{info.error_rate * 100:.0f}%",
+                f"{info.latency_p50_seconds * 1000:.0f}",
+                f"{info.latency_p99_seconds * 1000:.0f}",
+                ", ".join(op.name for op in info.operations),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bus.demo import run_demo
+
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(run_demo())
+    return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""A small synchronous client for the command line: calls and readable errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from regbus.v1 import bus_pb2, bus_pb2_grpc
+
+
+@dataclass
+class CallFailed(Exception):
+    """A failed call, with what the bus said about it."""
+
+    code: str
+    message: str
+    reason: str = ""
+    registry: str = ""
+    retryable: bool = False
+    retry_after: float | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    violations: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "reason": self.reason, "message": self.message}
+        if self.registry:
+            out["registry"] = self.registry
+        out["retryable"] = self.retryable
+        if self.retry_after is not None:
+            out["retry_after_seconds"] = self.retry_after
+        if self.violations:
+            out["field_violations"] = self.violations
+        return out
+
+
+def failure(exc: grpc.RpcError) -> CallFailed:
+    """Read the code, ErrorInfo, RetryInfo and BadRequest of a failed call."""
+    code = exc.code()
+    failed = CallFailed(code=code.name if code else "UNKNOWN", message=exc.details() or "")
+    status = rpc_status.from_call(exc)
+    if status is None:
+        if code in (grpc.StatusCode.UNAVAILABLE,) and not failed.reason:
+            failed.retryable = True
+        return failed
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            failed.reason = info.reason
+            failed.metadata = dict(info.metadata)
+            failed.registry = info.metadata.get("registry", "")
+            failed.retryable = info.metadata.get("retryable") == "true"
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            detail.Unpack(retry)
+            failed.retry_after = retry.retry_delay.ToNanoseconds() / 1e9
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            failed.violations = [
+                {"field": v.field, "description": v.description} for v in bad.field_violations
+            ]
+    return failed
+
+
+class Client:
+    """``with Client("127.0.0.1:50051") as c: c.query("gbdfl", "get_person", {"iin": ...})``"""
+
+    def __init__(self, target: str, timeout: float = 15.0) -> None:
+        self.channel = grpc.insecure_channel(target)
+        self.stub = bus_pb2_grpc.RegistryBusStub(self.channel)
+        self.timeout = timeout
+        self.target = target
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.channel.close()
+
+    def query(
+        self,
+        registry: str,
+        operation: str,
+        params: Mapping[str, str],
+        context: bus_pb2.RequestContext | None = None,
+    ) -> bus_pb2.QueryResponse:
+        request = bus_pb2.QueryRequest(
+            registry=registry, operation=operation, params=params, context=context
+        )
+        try:
+            response: bus_pb2.QueryResponse = self.stub.Query(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise failure(exc) from exc
+        return response
+
+    def registries(self) -> list[bus_pb2.RegistryInfo]:
+        try:
+            response = self.stub.ListRegistries(
+                bus_pb2.ListRegistriesRequest(), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise failure(exc) from exc
+        return list(response.registries)
+
+
+def to_dict(message: Any) -> dict[str, Any]:
+    """A protobuf message as JSON-ready data, with field names as in the .proto."""
+    result: dict[str, Any] = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return result

@@ -1,0 +1,153 @@
+"""The bus configuration: one TOML file, every setting with a default.
+
+    config = load_config(Path("regbus.toml"))
+
+See the README's configuration reference for every key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from adapters.base import Endpoint
+from circuit.policy import Policy
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    http_port: int = 8081
+    grace: float = 5.0  # seconds to finish in-flight calls on shutdown
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    """One configured registry: where it is and the policy around its calls."""
+
+    id: str
+    endpoint: Endpoint
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Config:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    policy: Policy = field(default_factory=Policy)
+    registries: Mapping[str, RegistrySettings] = field(default_factory=dict)
+    source: str = "defaults"
+
+
+_SERVER_KEYS = {"host": str, "grpc_port": int, "http_port": int, "grace": float}
+_REGISTRY_KEYS = {"url", "enabled", "options", "policy", "max_connections", "connect_timeout"}
+
+
+def load_config(path: Path) -> Config:
+    """Read and check a TOML configuration file."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"configuration file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    return parse_config(data, source=str(path))
+
+
+def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
+    """Build a ``Config`` from parsed TOML; ``ConfigError`` names the bad key."""
+    unknown = set(data) - {"server", "policy", "registries"}
+    if unknown:
+        raise ConfigError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}")
+    server = _server(_table(data, "server", source), source)
+    try:
+        policy = Policy().merged(_table(data, "policy", source))
+        policy.validate()
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    registries: dict[str, RegistrySettings] = {}
+    for registry_id, table in _table(data, "registries", source).items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}: [registries.{registry_id}] must be a table")
+        settings = registry_settings(registry_id, table, policy, source)
+        if settings is not None:
+            registries[registry_id] = settings
+    return Config(server=server, policy=policy, registries=registries, source=source)
+
+
+def registry_settings(
+    registry_id: str, table: Mapping[str, Any], defaults: Policy, source: str = "<config>"
+) -> RegistrySettings | None:
+    """One ``[registries.ID]`` table, or None when it is disabled."""
+    where = f"{source}: registries.{registry_id}"
+    unknown = set(table) - _REGISTRY_KEYS
+    if unknown:
+        known = ", ".join(sorted(_REGISTRY_KEYS))
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: {known})")
+    if table.get("enabled", True) is False:
+        return None
+    url = table.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"{where}.url must be an http:// or https:// URL, got {url!r}")
+    options = table.get("options", {})
+    if not isinstance(options, Mapping):
+        raise ConfigError(f"{where}.options must be a table")
+    max_connections = table.get("max_connections", 20)
+    connect_timeout = table.get("connect_timeout", 5.0)
+    if not isinstance(max_connections, int) or max_connections < 1:
+        raise ConfigError(f"{where}.max_connections must be a whole number >= 1")
+    if not isinstance(connect_timeout, int | float) or connect_timeout <= 0:
+        raise ConfigError(f"{where}.connect_timeout must be a number > 0")
+    try:
+        policy = defaults.merged(table.get("policy", {}))
+        policy.validate()
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+    endpoint = Endpoint(
+        url=url,
+        options=dict(options),
+        max_connections=max_connections,
+        connect_timeout=float(connect_timeout),
+    )
+    return RegistrySettings(id=registry_id, endpoint=endpoint, policy=policy)
+
+
+def with_endpoints(config: Config, urls: Mapping[str, str]) -> Config:
+    """A copy of ``config`` with a registry entry for every URL not configured yet."""
+    registries = dict(config.registries)
+    for registry_id, url in urls.items():
+        if registry_id not in registries:
+            registries[registry_id] = RegistrySettings(registry_id, Endpoint(url), config.policy)
+    return replace(config, registries=registries)
+
+
+def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{source}: [{key}] must be a table")
+    return value
+
+
+def _server(table: Mapping[str, Any], source: str) -> ServerSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        kind = _SERVER_KEYS.get(key)
+        if kind is None:
+            known = ", ".join(sorted(_SERVER_KEYS))
+            raise ConfigError(f"{source}: unknown key server.{key} (known: {known})")
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ConfigError(f"{source}: server.{key} must be {kind.__name__}, got {value!r}")
+        if kind is int and not 0 <= value <= 65535:
+            raise ConfigError(f"{source}: server.{key} must be a port 0-65535, got {value}")
+        values[key] = value
+    return ServerSettings(**values)

@@ -1,0 +1,143 @@
+"""``regbus demo``: the bus and its mock registries in one process, and a tour of them."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import grpc
+import httpx
+from regbus.v1 import bus_pb2, bus_pb2_grpc
+
+from bus.describe import describe
+from bus.client import failure
+from bus.config import Config, ServerSettings
+from bus.embedded import start_embedded
+from circuit.policy import BreakerPolicy, Policy, RetryPolicy
+
+# Short timeouts so the tour takes seconds, not minutes.
+DEMO_POLICY = Policy(
+    timeout=1.0,
+    retry=RetryPolicy(attempts=2, backoff_initial=0.05, backoff_max=0.2),
+    breaker=BreakerPolicy(fail_max=3, reset_timeout=3.0),
+)
+
+
+async def run_demo() -> int:
+    config = Config(
+        server=ServerSettings(grpc_port=0, http_port=0),
+        policy=DEMO_POLICY,
+        source="demo with built-in mock registries",
+    )
+    running = await start_embedded(config, mocks_port=0)
+    bus = running.bus
+    target = f"127.0.0.1:{bus.grpc_port}"
+    print(
+        f"regbus demo: bus on {target}, metrics on http://127.0.0.1:{bus.http_port}/metrics,"
+        f" mock registries on {running.mocks_url}\n"
+    )
+    context = bus_pb2.RequestContext(client_id="demo", operator_id="op-1", purpose="demo")
+    try:
+        async with grpc.aio.insecure_channel(target) as channel, httpx.AsyncClient() as http:
+            stub = bus_pb2_grpc.RegistryBusStub(channel)
+
+            async def query(registry: str, operation: str, **params: str) -> None:
+                request = bus_pb2.QueryRequest(
+                    registry=registry, operation=operation, params=params, context=context
+                )
+                started = time.monotonic()
+                try:
+                    response = await stub.Query(request, timeout=10)
+                except grpc.aio.AioRpcError as exc:
+                    ms = (time.monotonic() - started) * 1000
+                    f = failure(exc)
+                    print(
+                        f"  ✗ {registry}.{operation} {_args(params)} → {f.code} {f.reason}"
+                        f" in {ms:.0f} ms: {f.message}"
+                    )
+                    return
+                ms = (time.monotonic() - started) * 1000
+                print(
+                    f"  ✓ {registry}.{operation} {_args(params)} → {describe(response.record)}"
+                    f" ({response.source.attempts} attempt(s), {ms:.0f} ms)"
+                )
+
+            async def fault(registry: str, mode: str) -> None:
+                await http.put(f"{running.mocks_url}/_faults/{registry}", content=mode)
+                print(f"\n$ regbus fault {registry} {mode}")
+
+            print("1. One contract, three registries in three wire styles:")
+            await query("gbdfl", "get_person", iin="850314354052")
+            await query("zags", "list_acts", iin="850314354052")
+            await query("vehicles", "get_vehicle", plate="123ABC01")
+            await query("vehicles", "list_vehicles_by_owner", iin="771130308916")
+
+            print(
+                "\n2. Bad input is refused before any registry is called; unknown people are"
+                " NOT_FOUND:"
+            )
+            await query("gbdfl", "get_person", iin="850314354053")
+            await query("vehicles", "get_vehicle", plate="12-AB")
+            await query("gbdfl", "get_person", iin="940512410508")
+
+            print("\n3. Compose: one subject, several registries in parallel:")
+            compose = bus_pb2.ComposeRequest(
+                params={"iin": "850314354052"},
+                context=context,
+                parts=[
+                    bus_pb2.ComposeRequest.Part(registry="gbdfl", operation="get_person"),
+                    bus_pb2.ComposeRequest.Part(registry="zags", operation="list_acts"),
+                    bus_pb2.ComposeRequest.Part(
+                        registry="vehicles", operation="list_vehicles_by_owner"
+                    ),
+                ],
+            )
+            composed = await stub.Compose(compose, timeout=10)
+            for part in composed.parts:
+                if part.HasField("response"):
+                    print(
+                        f"  ✓ {part.registry}.{part.operation} → {describe(part.response.record)}"
+                    )
+                else:
+                    print(f"  ✗ {part.registry}.{part.operation} → {part.error.reason}")
+
+            print("\n4. One registry goes down; the others keep working:")
+            await fault("gbdfl", "down")
+            for _ in range(4):
+                await query("gbdfl", "get_person", iin="850314354052")
+            await query("vehicles", "get_vehicle", plate="123ABC01")
+            await query("zags", "list_acts", iin="850314354052")
+            await _show_registries(stub)
+
+            print("\n5. The registry comes back; the breaker closes by itself:")
+            await fault("gbdfl", "ok")
+            wait = DEMO_POLICY.breaker.reset_timeout + 0.2
+            print(f"  (waiting {wait:.1f}s for the breaker's reset timeout)")
+            await asyncio.sleep(wait)
+            await query("gbdfl", "get_person", iin="850314354052")
+            await _show_registries(stub)
+
+            print(f"\n6. Metrics (excerpt of http://127.0.0.1:{bus.http_port}/metrics):")
+            text = (await http.get(f"http://127.0.0.1:{bus.http_port}/metrics")).text
+            for line in text.splitlines():
+                if line.startswith(("regbus_requests_total", "regbus_fail_fast_total")) and (
+                    line.endswith(" 0.0") is False
+                ):
+                    print(f"  {line}")
+    finally:
+        await running.stop()
+    return 0
+
+
+async def _show_registries(stub: bus_pb2_grpc.RegistryBusStub) -> None:
+    from bus.cli import registry_table
+
+    response = await stub.ListRegistries(bus_pb2.ListRegistriesRequest(), timeout=5)
+    print("\n  $ regbus registries")
+    for line in registry_table(list(response.registries)).splitlines():
+        print(f"  {line}")
+
+
+def _args(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items())

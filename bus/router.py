@@ -1,0 +1,179 @@
+"""Route a query to its registry: validate, then run the adapter inside its guard.
+
+One ``Lane`` per registry holds its adapter, its guard (bulkhead, breaker,
+retries, timeouts) and its recent calls, so one registry's trouble stays in
+its own lane.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from circuit.guard import RegistryGuard
+from regbus.v1 import records_pb2
+
+from adapters.base import Adapter, AdapterSpec, CallContext
+from adapters.errors import RegbusError, UnknownRegistry
+from bus.config import Config, ConfigError
+from bus.validation import validate
+from circuit.policy import Policy
+from monitoring.metrics import Metrics
+from monitoring.recent import RecentCalls
+
+audit = logging.getLogger("regbus.audit")
+
+# A caller without a deadline shows one far in the future; past this we use the policy's.
+MAX_BUDGET = 300.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    record: records_pb2.Record
+    registry: str
+    operation: str
+    attempts: int
+    latency: float
+    received_at: float  # wall-clock seconds
+
+
+@dataclass
+class Lane:
+    spec: AdapterSpec
+    adapter: Adapter
+    guard: RegistryGuard
+    policy: Policy
+    recent: RecentCalls
+
+
+class Router:
+    """Every configured registry's lane, and the way a query goes through one."""
+
+    def __init__(
+        self,
+        config: Config,
+        adapters: Mapping[str, type[Adapter]],
+        metrics: Metrics,
+        *,
+        on_breaker: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.lanes: dict[str, Lane] = {}
+        observer = _Observer(metrics, on_breaker)
+        for registry_id, settings in config.registries.items():
+            cls = adapters.get(registry_id)
+            if cls is None:
+                installed = ", ".join(sorted(adapters)) or "none"
+                raise ConfigError(
+                    f"{config.source}: no adapter is installed for registry {registry_id!r}"
+                    f" (installed: {installed})"
+                )
+            try:
+                adapter = cls(settings.endpoint)
+            except ValueError as exc:
+                raise ConfigError(f"{config.source}: registries.{registry_id}: {exc}") from exc
+            guard = RegistryGuard(registry_id, settings.policy, observer=observer)
+            self.lanes[registry_id] = Lane(cls.spec, adapter, guard, settings.policy, RecentCalls())
+            metrics.register_registry(registry_id, settings.policy.bulkhead.max_concurrent)
+
+    def lane(self, registry: str) -> Lane:
+        lane = self.lanes.get(registry)
+        if lane is None:
+            known = ", ".join(sorted(self.lanes))
+            raise UnknownRegistry(
+                f"no registry {registry!r} on this bus (available: {known})", registry=registry
+            )
+        return lane
+
+    async def query(
+        self,
+        registry: str,
+        operation: str,
+        params: Mapping[str, str],
+        context: CallContext,
+        budget: float | None = None,
+    ) -> Answer:
+        """Answer one query or raise a ``RegbusError``; ``budget`` is the caller's time left."""
+        started = time.monotonic()
+        outcome = "ok"
+        attempts = 0
+        try:
+            lane = self.lane(registry)
+            op = validate(lane.spec, operation, params)
+            if budget is None or budget > MAX_BUDGET:
+                budget = lane.policy.default_deadline
+            clean = {k: v for k, v in params.items() if v}
+
+            async def attempt() -> records_pb2.Record:
+                return await lane.adapter.call(operation, clean, context)
+
+            record, attempts = await lane.guard.run(
+                attempt, operation=operation, retry_safe=op.retry_safe, deadline=started + budget
+            )
+            return Answer(
+                record, registry, operation, attempts, time.monotonic() - started, time.time()
+            )
+        except RegbusError as exc:
+            outcome = exc.reason.lower()
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            elapsed = time.monotonic() - started
+            if registry in self.lanes and operation and outcome not in ("unknown_operation",):
+                self._record(registry, operation, outcome, elapsed)
+            audit.info(
+                "request_id=%s client=%s operator=%s purpose=%r registry=%s operation=%s"
+                " outcome=%s attempts=%d ms=%.1f",
+                context.request_id,
+                context.client_id or "-",
+                context.operator_id or "-",
+                context.purpose,
+                registry,
+                operation,
+                outcome,
+                attempts,
+                elapsed * 1000,
+            )
+
+    def _record(self, registry: str, operation: str, outcome: str, seconds: float) -> None:
+        lane = self.lanes[registry]
+        if lane.spec.operation(operation) is None:
+            return  # keeps the operation label bounded to declared operations
+        self.metrics.request(registry, operation, outcome, seconds)
+        failed = outcome not in ("ok", "not_found", "registry_rejected") and not outcome.startswith(
+            ("invalid", "missing", "unexpected", "conflicting")
+        )
+        lane.recent.add(failed, seconds)
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(lane.adapter.aclose() for lane in self.lanes.values()))
+
+
+class _Observer:
+    """Forwards guard events to the metrics, and breaker changes to health."""
+
+    def __init__(self, metrics: Metrics, on_breaker: Callable[[str, str], None] | None) -> None:
+        self._metrics = metrics
+        self._on_breaker = on_breaker
+
+    def attempt(self, registry: str, operation: str, outcome: str, seconds: float) -> None:
+        self._metrics.attempt(registry, operation, outcome, seconds)
+
+    def retry(self, registry: str, operation: str, reason: str) -> None:
+        self._metrics.retry(registry, operation, reason)
+
+    def breaker_transition(self, registry: str, old: str, new: str) -> None:
+        self._metrics.breaker_transition(registry, old, new)
+        if self._on_breaker is not None:
+            self._on_breaker(registry, new)
+
+    def rejected(self, registry: str, reason: str) -> None:
+        self._metrics.rejected(registry, reason)
+
+    def in_flight(self, registry: str, count: int) -> None:
+        self._metrics.in_flight(registry, count)

@@ -1,0 +1,150 @@
+"""The running bus: gRPC server (RegistryBus, health, reflection) and its HTTP side.
+
+bus = Bus(config)
+await bus.start()
+...
+await bus.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+from aiohttp import web
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from regbus.v1 import bus_pb2, bus_pb2_grpc
+
+from adapters.base import Adapter
+from bus.config import Config
+from bus.plugins import discover
+from bus.router import Router
+from bus.servicer import RegistryBusServicer
+from monitoring.http import build_app
+from monitoring.metrics import Metrics
+
+log = logging.getLogger("regbus.server")
+SERVICE_NAME = bus_pb2.DESCRIPTOR.services_by_name["RegistryBus"].full_name
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def health_name(registry: str) -> str:
+    """The grpc.health.v1 service name that reports one registry."""
+    return f"{SERVICE_NAME}/{registry}"
+
+
+class Bus:
+    """Everything ``regbus serve`` runs."""
+
+    def __init__(self, config: Config, adapters: Mapping[str, type[Adapter]] | None = None) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.metrics.info.info({"version": _version()})
+        self.health = health.aio.HealthServicer()
+        self._pending: set[asyncio.Task[None]] = set()
+        self.router = Router(
+            config,
+            adapters if adapters is not None else discover(),
+            self.metrics,
+            on_breaker=self._breaker_changed,
+        )
+        self.grpc_port = 0
+        self.http_port = 0
+        self._server: grpc.aio.Server | None = None
+        self._http: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Bind both ports (0 picks a free one) and start serving."""
+        settings = self.config.server
+        server = grpc.aio.server()
+        bus_pb2_grpc.add_RegistryBusServicer_to_server(RegistryBusServicer(self.router), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            (
+                SERVICE_NAME,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
+        self.grpc_port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+        if self.grpc_port == 0:
+            raise OSError(f"cannot listen for gRPC on {settings.host}:{settings.grpc_port}")
+        await server.start()
+        self._server = server
+        await self.health.set("", _SERVING)
+        await self.health.set(SERVICE_NAME, _SERVING)
+        for registry_id in self.router.lanes:
+            await self.health.set(health_name(registry_id), _SERVING)
+
+        self._http = web.AppRunner(build_app(self.metrics.registry, self.status), access_log=None)
+        await self._http.setup()
+        site = web.TCPSite(self._http, settings.host, settings.http_port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        self.http_port = sockets[0].getsockname()[1] if sockets else settings.http_port
+
+    async def wait(self) -> None:
+        if self._server is not None:
+            await self._server.wait_for_termination()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Stop taking calls, let in-flight ones finish within ``grace``, close adapters."""
+        grace = self.config.server.grace if grace is None else grace
+        if self._server is not None:
+            await self.health.enter_graceful_shutdown()
+            await self._server.stop(grace)
+            self._server = None
+        if self._http is not None:
+            await self._http.cleanup()
+            self._http = None
+        await self.router.aclose()
+
+    def status(self) -> list[dict[str, Any]]:
+        """Live state of every registry, for the status page and ``/status``."""
+        rows = []
+        for registry_id, lane in sorted(self.router.lanes.items()):
+            stats = lane.recent.stats()
+            since = datetime.fromtimestamp(lane.guard.state_since, UTC)
+            rows.append(
+                {
+                    "id": registry_id,
+                    "name": lane.spec.name,
+                    "protocol": lane.spec.protocol,
+                    "breaker": lane.guard.state,
+                    "state_since": since.isoformat(timespec="seconds"),
+                    "retry_after_seconds": round(lane.guard.retry_after, 3),
+                    "error_rate": round(stats.error_rate, 4),
+                    "p50_ms": round(stats.p50 * 1000, 1),
+                    "p99_ms": round(stats.p99 * 1000, 1),
+                    "recent_calls": stats.calls,
+                    "in_flight": lane.guard.in_flight,
+                }
+            )
+        return rows
+
+    def _breaker_changed(self, registry: str, state: str) -> None:
+        log.warning("registry %s: circuit breaker is now %s", registry, state)
+        status = _NOT_SERVING if state == "open" else _SERVING
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not serving yet; start() sets every registry's health
+        task = loop.create_task(self.health.set(health_name(registry), status))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("regbus")
+    except PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,160 @@
+"""The gRPC face of the bus: ``regbus.v1.RegistryBus``."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+
+import grpc
+from google.protobuf import duration_pb2, timestamp_pb2
+from regbus.v1 import bus_pb2, bus_pb2_grpc
+
+from adapters.base import CallContext
+from adapters.errors import RegbusError
+from bus.router import Answer, Router
+from bus.status import error_message, grpc_code, message_of, trailing_metadata
+
+_BREAKER = {
+    "closed": bus_pb2.BREAKER_STATE_CLOSED,
+    "open": bus_pb2.BREAKER_STATE_OPEN,
+    "half_open": bus_pb2.BREAKER_STATE_HALF_OPEN,
+}
+MAX_COMPOSE_PARTS = 32
+
+
+class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
+    """Turns gRPC requests into routed queries and errors into rich statuses."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+
+    async def Query(
+        self, request: bus_pb2.QueryRequest, context: grpc.aio.ServicerContext
+    ) -> bus_pb2.QueryResponse:
+        call_context = _call_context(request.context, context)
+        try:
+            answer = await self.router.query(
+                request.registry,
+                request.operation,
+                dict(request.params),
+                call_context,
+                _budget(context),
+            )
+        except RegbusError as exc:
+            await context.abort(
+                grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
+            )
+            raise AssertionError("unreachable") from exc  # abort always raises
+        return _response(answer, call_context.request_id)
+
+    async def Compose(
+        self, request: bus_pb2.ComposeRequest, context: grpc.aio.ServicerContext
+    ) -> bus_pb2.ComposeResponse:
+        if not request.parts:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Compose needs at least one part")
+        if len(request.parts) > MAX_COMPOSE_PARTS:
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"Compose takes at most {MAX_COMPOSE_PARTS} parts, got {len(request.parts)}",
+            )
+        call_context = _call_context(request.context, context)
+        budget = _budget(context)
+
+        async def one(part: bus_pb2.ComposeRequest.Part) -> bus_pb2.ComposeResponse.Part:
+            params = self._params(part, request.params)
+            result = bus_pb2.ComposeResponse.Part(registry=part.registry, operation=part.operation)
+            try:
+                answer = await self.router.query(
+                    part.registry, part.operation, params, call_context, budget
+                )
+            except RegbusError as exc:
+                result.error.CopyFrom(error_message(exc))
+            else:
+                result.response.CopyFrom(_response(answer, call_context.request_id))
+            return result
+
+        parts = await asyncio.gather(*(one(part) for part in request.parts))
+        return bus_pb2.ComposeResponse(parts=parts)
+
+    def _params(
+        self, part: bus_pb2.ComposeRequest.Part, shared: Mapping[str, str]
+    ) -> dict[str, str]:
+        """Shared subject keys the part's operation takes, then the part's own."""
+        lane = self.router.lanes.get(part.registry)
+        op = lane.spec.operation(part.operation) if lane else None
+        params = {k: v for k, v in shared.items() if op is not None and op.param(k)}
+        params.update(part.params)
+        return params
+
+    async def ListRegistries(
+        self, request: bus_pb2.ListRegistriesRequest, context: grpc.aio.ServicerContext
+    ) -> bus_pb2.ListRegistriesResponse:
+        return bus_pb2.ListRegistriesResponse(registries=catalogue(self.router))
+
+
+def catalogue(router: Router) -> list[bus_pb2.RegistryInfo]:
+    """Every registry on the bus with its live state."""
+    infos = []
+    for registry_id, lane in sorted(router.lanes.items()):
+        stats = lane.recent.stats()
+        since = timestamp_pb2.Timestamp()
+        since.FromNanoseconds(int(lane.guard.state_since * 1e9))
+        infos.append(
+            bus_pb2.RegistryInfo(
+                id=registry_id,
+                name=lane.spec.name,
+                protocol=lane.spec.protocol,
+                operations=[
+                    bus_pb2.OperationInfo(
+                        name=op.name, params=[p.name for p in op.params], writes=op.writes
+                    )
+                    for op in lane.spec.operations
+                ],
+                breaker=_BREAKER.get(lane.guard.state, bus_pb2.BREAKER_STATE_UNSPECIFIED),
+                state_since=since,
+                error_rate=stats.error_rate,
+                latency_p50_seconds=stats.p50,
+                latency_p99_seconds=stats.p99,
+                recent_calls=stats.calls,
+                in_flight=lane.guard.in_flight,
+            )
+        )
+    return infos
+
+
+def _call_context(
+    ctx: bus_pb2.RequestContext, grpc_context: grpc.aio.ServicerContext
+) -> CallContext:
+    request_id = ctx.request_id
+    if not request_id:
+        metadata = dict(grpc_context.invocation_metadata() or ())
+        request_id = str(metadata.get("x-request-id", "")) or str(uuid.uuid4())
+    return CallContext(
+        request_id=request_id,
+        client_id=ctx.client_id,
+        operator_id=ctx.operator_id,
+        purpose=ctx.purpose,
+        case_number=ctx.case_number,
+    )
+
+
+def _budget(context: grpc.aio.ServicerContext) -> float | None:
+    remaining = context.time_remaining()
+    return None if remaining is None else max(0.0, float(remaining))
+
+
+def _response(answer: Answer, request_id: str) -> bus_pb2.QueryResponse:
+    received = timestamp_pb2.Timestamp()
+    received.FromNanoseconds(int(answer.received_at * 1e9))
+    latency = duration_pb2.Duration()
+    latency.FromNanoseconds(int(answer.latency * 1e9))
+    source = bus_pb2.Source(
+        registry=answer.registry,
+        operation=answer.operation,
+        received_at=received,
+        attempts=answer.attempts,
+        latency=latency,
+        request_id=request_id,
+    )
+    return bus_pb2.QueryResponse(record=answer.record, source=source)

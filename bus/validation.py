@@ -1,0 +1,73 @@
+"""Check a request against the adapter's declaration before any registry call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from adapters.base import AdapterSpec, Operation, ParamKind
+from adapters.errors import InvalidParameter, UnknownOperation
+from bus.identifiers import bin_problem, iin_problem, plate_problem, vin_problem
+
+
+def _iin_or_bin(value: str) -> str | None:
+    if iin_problem(value) is None or bin_problem(value) is None:
+        return None
+    return f"{value!r} is neither a valid IIN nor a valid BIN"
+
+
+_CHECKS: dict[ParamKind, tuple[str, Callable[[str], str | None]]] = {
+    "iin": ("INVALID_IIN", iin_problem),
+    "bin": ("INVALID_BIN", bin_problem),
+    "iin_or_bin": ("INVALID_IIN", _iin_or_bin),
+    "plate": ("INVALID_PLATE", plate_problem),
+    "vin": ("INVALID_VIN", vin_problem),
+}
+
+
+def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Operation:
+    """Return the operation, or raise ``InvalidRequest`` naming the bad field."""
+    op = spec.operation(operation)
+    where = {"registry": spec.registry, "operation": operation}
+    if op is None:
+        known = ", ".join(o.name for o in spec.operations)
+        raise UnknownOperation(
+            f"registry {spec.registry!r} has no operation {operation!r} (it has: {known})",
+            **where,
+        )
+    for name in params:
+        if op.param(name) is None:
+            known = ", ".join(p.name for p in op.params)
+            raise InvalidParameter(
+                f"{spec.registry}.{operation} takes no parameter {name!r} (it takes: {known})",
+                field=name,
+                reason="UNEXPECTED_PARAMETER",
+                **where,
+            )
+    for param in op.params:
+        value = params.get(param.name, "")
+        if not value:
+            if param.required and param.name not in op.one_of:
+                raise InvalidParameter(
+                    f"{spec.registry}.{operation} needs parameter {param.name!r}",
+                    field=param.name,
+                    reason="MISSING_PARAMETER",
+                    **where,
+                )
+            continue
+        check = _CHECKS.get(param.kind)
+        if check is not None:
+            reason, problem_of = check
+            problem = problem_of(value)
+            if problem is not None:
+                raise InvalidParameter(problem, field=param.name, reason=reason, **where)
+    if op.one_of:
+        given = [name for name in op.one_of if params.get(name)]
+        if len(given) != 1:
+            names = " or ".join(op.one_of)
+            raise InvalidParameter(
+                f"{spec.registry}.{operation} needs exactly one of {names}, got {len(given)}",
+                field=op.one_of[0],
+                reason="MISSING_PARAMETER" if not given else "CONFLICTING_PARAMETERS",
+                **where,
+            )
+    return op

@@ -1,0 +1,89 @@
+"""The command line as a user runs it, against a running bus and mocks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from bus.embedded import Embedded
+
+
+async def regbus(*args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bus.cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_call_prints_the_record_as_json(embedded: Embedded) -> None:
+    target = f"127.0.0.1:{embedded.bus.grpc_port}"
+    code, out, _ = await regbus(
+        "call", "gbdfl", "get_person", "iin=850314354052", "--target", target
+    )
+    assert code == 0
+    body = json.loads(out)
+    assert body["record"]["person"]["first_name"] == "Arman"
+    assert body["source"]["registry"] == "gbdfl"
+
+
+async def test_call_reports_invalid_input_and_not_found(embedded: Embedded) -> None:
+    target = f"127.0.0.1:{embedded.bus.grpc_port}"
+    code, _, err = await regbus(
+        "call", "gbdfl", "get_person", "iin=850314354053", "--target", target
+    )
+    assert code == 1
+    error = json.loads(err)["error"]
+    assert (error["code"], error["reason"], error["registry"]) == (
+        "INVALID_ARGUMENT",
+        "INVALID_IIN",
+        "gbdfl",
+    )
+    code, _, err = await regbus(
+        "call", "gbdfl", "get_person", "iin=940512410508", "--target", target
+    )
+    assert code == 1
+    assert json.loads(err)["error"]["code"] == "NOT_FOUND"
+
+
+async def test_call_without_a_bus_says_so() -> None:
+    code, _, err = await regbus(
+        "call",
+        "gbdfl",
+        "get_person",
+        "iin=850314354052",
+        "--target",
+        "127.0.0.1:1",
+        "--timeout",
+        "2",
+    )
+    assert code == 3
+    assert "cannot reach the bus" in err
+
+
+async def test_fault_changes_a_mock_and_rejects_bad_modes(embedded: Embedded) -> None:
+    mocks = embedded.mocks_url.removeprefix("http://")
+    code, out, _ = await regbus("fault", "gbdfl", "slow=150", "--mocks", mocks)
+    assert (code, out.strip()) == (0, "gbdfl: slow=150")
+    assert str(embedded.mocks.faults.get("gbdfl")) == "slow=150"
+    code, _, err = await regbus("fault", "gbdfl", "sideways", "--mocks", mocks)
+    assert code == 2 and "unknown fault mode" in err
+    code, _, err = await regbus("fault", "nosuch", "down", "--mocks", mocks)
+    assert code == 1 and "no mock registry" in err
+    assert str(embedded.mocks.faults.get("gbdfl")) == "slow=150"  # bad input changed nothing
+
+
+async def test_registries_table(embedded: Embedded) -> None:
+    target = f"127.0.0.1:{embedded.bus.grpc_port}"
+    code, out, _ = await regbus("registries", "--target", target)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:3] == ["REGISTRY", "PROTOCOL", "BREAKER"]
+    assert {line.split()[0] for line in lines[1:]} == {"gbdfl", "zags", "vehicles"}
