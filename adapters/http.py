@@ -34,23 +34,28 @@ def make_client(endpoint: Endpoint, **kwargs: object) -> httpx.AsyncClient:
 
 def transport_error(exc: httpx.HTTPError, registry: str, operation: str) -> RegbusError:
     """Translate an httpx exception into the registry error a caller understands."""
-    where = {"registry": registry, "operation": operation}
     if isinstance(exc, httpx.TimeoutException):
-        return RegistryTimeout(f"no answer in time ({type(exc).__name__})", **where)
+        return RegistryTimeout(
+            f"no answer in time ({type(exc).__name__})", registry=registry, operation=operation
+        )
     if isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.ReadError):
         return RegistryUnavailable(
-            f"cannot reach the registry: {exc or type(exc).__name__}", **where
+            f"cannot reach the registry: {exc or type(exc).__name__}",
+            registry=registry,
+            operation=operation,
         )
     if isinstance(exc, httpx.HTTPStatusError):
         return status_error(
             exc.response.status_code, exc.response.reason_phrase, registry, operation
         )
-    return RegistryFault(f"HTTP failure: {exc or type(exc).__name__}", **where)
+    return RegistryFault(
+        f"HTTP failure: {exc or type(exc).__name__}", registry=registry, operation=operation
+    )
 
 
 def status_error(status: int, phrase: str, registry: str, operation: str) -> RegbusError:
     """The error for an HTTP status that carries no business meaning."""
-    where = {"registry": registry, "operation": operation}
+    text = f"registry answered HTTP {status} {phrase}".rstrip()
     if status in (502, 503, 504):
-        return RegistryUnavailable(f"registry answered HTTP {status} {phrase}".rstrip(), **where)
-    return RegistryFault(f"registry answered HTTP {status} {phrase}".rstrip(), **where)
+        return RegistryUnavailable(text, registry=registry, operation=operation)
+    return RegistryFault(text, registry=registry, operation=operation)

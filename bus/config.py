@@ -47,7 +47,7 @@ class Config:
     source: str = "defaults"
 
 
-_SERVER_KEYS = {"host": str, "grpc_port": int, "http_port": int, "grace": float}
+_SERVER_KEYS: dict[str, type] = {"host": str, "grpc_port": int, "http_port": int, "grace": float}
 _REGISTRY_KEYS = {"url", "enabled", "options", "policy", "max_connections", "connect_timeout"}
 
 
@@ -147,7 +147,7 @@ def _server(table: Mapping[str, Any], source: str) -> ServerSettings:
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ConfigError(f"{source}: server.{key} must be {kind.__name__}, got {value!r}")
-        if kind is int and not 0 <= value <= 65535:
+        if isinstance(value, int) and not 0 <= value <= 65535:
             raise ConfigError(f"{source}: server.{key} must be a port 0-65535, got {value}")
         values[key] = value
     return ServerSettings(**values)

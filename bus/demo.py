@@ -10,9 +10,9 @@ import grpc
 import httpx
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
-from bus.describe import describe
 from bus.client import failure
 from bus.config import Config, ServerSettings
+from bus.describe import describe
 from bus.embedded import start_embedded
 from circuit.policy import BreakerPolicy, Policy, RetryPolicy
 

@@ -87,8 +87,7 @@ class Bus:
         await self._http.setup()
         site = web.TCPSite(self._http, settings.host, settings.http_port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        self.http_port = sockets[0].getsockname()[1] if sockets else settings.http_port
+        self.http_port = int(self._http.addresses[0][1])
 
     async def wait(self) -> None:
         if self._server is not None:

@@ -27,12 +27,12 @@ _CHECKS: dict[ParamKind, tuple[str, Callable[[str], str | None]]] = {
 def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Operation:
     """Return the operation, or raise ``InvalidRequest`` naming the bad field."""
     op = spec.operation(operation)
-    where = {"registry": spec.registry, "operation": operation}
     if op is None:
         known = ", ".join(o.name for o in spec.operations)
         raise UnknownOperation(
             f"registry {spec.registry!r} has no operation {operation!r} (it has: {known})",
-            **where,
+            registry=spec.registry,
+            operation=operation,
         )
     for name in params:
         if op.param(name) is None:
@@ -41,7 +41,8 @@ def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Op
                 f"{spec.registry}.{operation} takes no parameter {name!r} (it takes: {known})",
                 field=name,
                 reason="UNEXPECTED_PARAMETER",
-                **where,
+                registry=spec.registry,
+                operation=operation,
             )
     for param in op.params:
         value = params.get(param.name, "")
@@ -51,7 +52,8 @@ def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Op
                     f"{spec.registry}.{operation} needs parameter {param.name!r}",
                     field=param.name,
                     reason="MISSING_PARAMETER",
-                    **where,
+                    registry=spec.registry,
+                    operation=operation,
                 )
             continue
         check = _CHECKS.get(param.kind)
@@ -59,7 +61,13 @@ def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Op
             reason, problem_of = check
             problem = problem_of(value)
             if problem is not None:
-                raise InvalidParameter(problem, field=param.name, reason=reason, **where)
+                raise InvalidParameter(
+                    problem,
+                    field=param.name,
+                    reason=reason,
+                    registry=spec.registry,
+                    operation=operation,
+                )
     if op.one_of:
         given = [name for name in op.one_of if params.get(name)]
         if len(given) != 1:
@@ -68,6 +76,7 @@ def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Op
                 f"{spec.registry}.{operation} needs exactly one of {names}, got {len(given)}",
                 field=op.one_of[0],
                 reason="MISSING_PARAMETER" if not given else "CONFLICTING_PARAMETERS",
-                **where,
+                registry=spec.registry,
+                operation=operation,
             )
     return op

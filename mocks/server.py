@@ -90,8 +90,7 @@ class MockServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        actual = sockets[0].getsockname()[1] if sockets else port
+        actual = int(self._runner.addresses[0][1])
         self.base_url = f"http://{host}:{actual}"
         return self.base_url
 

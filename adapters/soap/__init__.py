@@ -1,0 +1,2 @@
+"""Shared SOAP machinery: packaged WSDL/XSD files, a secure zeep client bound to
+the configured endpoint, payload schemas, and the ШЭП SyncChannel envelope."""

@@ -1,0 +1,55 @@
+"""A service's payload schema (an XSD shipped in the package): build request
+elements and check answers against it before mapping them.
+
+    person = PayloadSchema("gbdfl.xsd")
+    request = person.build("PersonRequest", iin="850314354052")
+    answer = person.check(element, "PersonResponse")   # ValueError if it does not fit
+"""
+
+from __future__ import annotations
+
+import copy
+
+from lxml import etree
+
+from adapters.soap import descriptions
+
+XSD = "http://www.w3.org/2001/XMLSchema"
+
+
+class PayloadSchema:
+    """The elements of one target namespace, validated with lxml."""
+
+    def __init__(self, name: str) -> None:
+        root = descriptions.parse(descriptions.read(name))
+        if root.tag != f"{{{XSD}}}schema":  # a WSDL: use its inline schema
+            root = root.find(f".//{{{XSD}}}schema")
+            if root is None:
+                raise ValueError(f"{name} holds no XML schema")
+        self.namespace: str = root.get("targetNamespace", "")
+        self._schema = etree.XMLSchema(root)
+
+    def qname(self, local: str) -> str:
+        return f"{{{self.namespace}}}{local}"
+
+    def build(self, name: str, **children: str) -> etree._Element:
+        """``<name><child>text</child>...</name>``, every element in the namespace."""
+        element = etree.Element(self.qname(name), nsmap={None: self.namespace})
+        for child, text in children.items():
+            etree.SubElement(element, self.qname(child)).text = text
+        return element
+
+    def check(self, element: etree._Element, name: str) -> etree._Element:
+        """``element`` if it is a valid ``name``; ``ValueError`` saying why not."""
+        if element.tag != self.qname(name):
+            raise ValueError(f"expected {self.qname(name)}, got {element.tag}")
+        # Validate a detached copy: the element may sit deep inside a SOAP envelope.
+        if not self._schema.validate(copy.deepcopy(element)):
+            error = self._schema.error_log.last_error
+            raise ValueError(f"{name} does not match its schema: {error.message if error else ''}")
+        return element
+
+    def text(self, element: etree._Element, path: str) -> str:
+        """Text of a descendant given as ``a/b`` in the schema's namespace; "" if absent."""
+        found = element.find("/".join(self.qname(step) for step in path.split("/")))
+        return (found.text or "").strip() if found is not None else ""

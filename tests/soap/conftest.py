@@ -1,0 +1,87 @@
+"""Fixtures for the SOAP registries: the real mock server with gbdfl and zags on
+loopback, the real adapters against it, and a scripted ШЭП for unit tests."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+
+from adapters.base import CallContext, Endpoint
+from adapters.gbdfl import GbdflAdapter
+from adapters.soap.shep import SyncChannel
+from adapters.zags import ZagsAdapter
+from mocks.gbdfl import GbdflMock
+from mocks.population import Population
+from mocks.server import MockServer
+from mocks.zags import ZagsMock
+
+SHEP_URL = "http://shep.test/bip-sync/"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+@pytest.fixture
+def context() -> CallContext:
+    return CallContext(request_id="req-42", client_id="tests", operator_id="op-7")
+
+
+@pytest.fixture(scope="session")
+def population() -> Population:
+    return Population.load()
+
+
+@pytest.fixture
+async def mock_server(population: Population) -> AsyncIterator[MockServer]:
+    server = MockServer([GbdflMock(population), ZagsMock(population)], population=population)
+    await server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def gbdfl(mock_server: MockServer) -> AsyncIterator[GbdflAdapter]:
+    adapter = GbdflAdapter(Endpoint(url=mock_server.endpoints()["gbdfl"]))
+    try:
+        yield adapter
+    finally:
+        await adapter.aclose()
+
+
+@pytest.fixture
+async def zags(mock_server: MockServer) -> AsyncIterator[ZagsAdapter]:
+    adapter = ZagsAdapter(Endpoint(url=mock_server.endpoints()["zags"]))
+    try:
+        yield adapter
+    finally:
+        await adapter.aclose()
+
+
+@pytest.fixture
+async def scripted_channel() -> AsyncIterator[Callable[..., SyncChannel]]:
+    """``scripted_channel(handler, **options)``: a SyncChannel to ``http://shep.test/``
+    whose HTTP answers come from ``handler``, not a network."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make(handler: Handler, **options: str) -> SyncChannel:
+        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        clients.append(http)
+        endpoint = Endpoint(url=SHEP_URL, options=options)
+        return SyncChannel(endpoint, registry="gbdfl", service_id="TEST_SERVICE", http=http)
+
+    yield make
+    for http in clients:
+        await http.aclose()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
