@@ -96,6 +96,3 @@ def to_date(text: str) -> records_pb2.Date:
     """A ``records_pb2.Date`` from an xs:date (any zone suffix is dropped)."""
     day = date.fromisoformat(text[:10])
     return records_pb2.Date(year=day.year, month=day.month, day=day.day)
-
-
-adapter = GbdflAdapter  # the entry point's target

@@ -103,6 +103,3 @@ def civil_act(act: Any, iin: str) -> records_pb2.CivilAct:
         role=next((ROLES[role] for i, role in people if i == iin), ""),
         participant_iins=[i for i, _ in people if i != subject],
     )
-
-
-adapter = ZagsAdapter  # the entry point's target

@@ -15,7 +15,7 @@ SPEC = AdapterSpec(
             one_of=("plate", "vin"),
         ),
         Operation("list_vehicles_by_owner", (Param("iin", "iin"),)),
-        Operation("register", (Param("iin", "iin"), Param("note")), writes=True),
+        Operation("register", (Param("iin", "iin"), Param("note", required=False)), writes=True),
     ),
 )
 
