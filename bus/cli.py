@@ -36,6 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("zeep").setLevel(logging.WARNING)  # its DEBUG log shows ШЭП passwords
     if getattr(args, "quiet_audit", True):
         logging.getLogger("regbus.audit").setLevel(logging.WARNING)
     try:

@@ -22,6 +22,7 @@ from adapters.errors import (
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
+    FailFast,
     InvalidRequest,
     RegbusError,
     RegistryAnswer,
@@ -147,19 +148,26 @@ class RegistryGuard:
             before_sleep=before_sleep,
             reraise=True,
         )
-        async for try_ in retrying:
-            with try_:
-                count += 1
-                try:
-                    result = await self._once(attempt, operation, deadline, first=count == 1)
-                except RegbusError as exc:
-                    error = exc
-                    raise
-                return result, count
+        try:
+            async for try_ in retrying:
+                with try_:
+                    count += 1
+                    try:
+                        result = await self._once(attempt, operation, deadline)
+                    except RegbusError as exc:
+                        error = exc if error is None or not isinstance(exc, FailFast) else error
+                        raise
+                    return result, count
+        except FailFast as exc:
+            # The breaker opened (or time ran out) during this call's own retries: what
+            # this caller needs to hear is the registry failure that caused it.
+            if error is not None and error is not exc:
+                raise error from None
+            raise
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
     async def _once(
-        self, attempt: Callable[[], Awaitable[T]], operation: str, deadline: float, *, first: bool
+        self, attempt: Callable[[], Awaitable[T]], operation: str, deadline: float
     ) -> T:
         try:
             probe = self._breaker.admit(operation)
