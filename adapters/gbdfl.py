@@ -10,12 +10,12 @@ from datetime import date
 from typing import ClassVar
 
 from lxml import etree
-from regbus.v1 import records_pb2
 
 from adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
 from adapters.errors import RegistryRejected, SubjectNotFound, UnknownOperation
 from adapters.soap.payload import PayloadSchema
 from adapters.soap.shep import SyncChannel
+from regbus.v1 import records_pb2
 
 SERVICE_ID = "GBDFL_PERSON_INFO"
 SEX = {"MALE": records_pb2.SEX_MALE, "FEMALE": records_pb2.SEX_FEMALE}

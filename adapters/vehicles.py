@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from regbus.v1 import records_pb2
-
 from adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
 from adapters.errors import UnknownOperation
 from adapters.rest import RestClient
+from regbus.v1 import records_pb2
 
 
 class VehiclesAdapter(Adapter):

@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable
 
 import grpc
-from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 from adapters.base import CallContext, Endpoint
 from bus.config import Config, ServerSettings
@@ -24,6 +23,7 @@ from bus.embedded import start_embedded
 from bus.plugins import discover
 from circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
 from mocks.faults import parse_fault
+from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 POLICY = Policy(
     timeout=0.5,

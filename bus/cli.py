@@ -257,9 +257,8 @@ def _fault(args: argparse.Namespace) -> int:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from regbus.v1 import bus_pb2
-
     from bus.client import CallFailed, Client, to_dict
+    from regbus.v1 import bus_pb2
 
     params: dict[str, str] = {}
     for item in args.params:

@@ -10,6 +10,7 @@ import grpc
 from google.protobuf import json_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import grpc
 import httpx
-from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 from bus.client import failure
 from bus.config import Config, ServerSettings
 from bus.describe import describe
 from bus.embedded import start_embedded
 from circuit.policy import BreakerPolicy, Policy, RetryPolicy
+from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 # Short timeouts so the tour takes seconds, not minutes.
 DEMO_POLICY = Policy(

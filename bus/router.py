@@ -13,16 +13,15 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from circuit.guard import RegistryGuard
-from regbus.v1 import records_pb2
-
 from adapters.base import Adapter, AdapterSpec, CallContext
 from adapters.errors import RegbusError, UnknownRegistry
 from bus.config import Config, ConfigError
 from bus.validation import validate
+from circuit.guard import RegistryGuard
 from circuit.policy import Policy
 from monitoring.metrics import Metrics
 from monitoring.recent import RecentCalls
+from regbus.v1 import records_pb2
 
 audit = logging.getLogger("regbus.audit")
 

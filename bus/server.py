@@ -18,7 +18,6 @@ import grpc
 from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 from adapters.base import Adapter
 from bus.config import Config
@@ -27,6 +26,7 @@ from bus.router import Router
 from bus.servicer import RegistryBusServicer
 from monitoring.http import build_app
 from monitoring.metrics import Metrics
+from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 log = logging.getLogger("regbus.server")
 SERVICE_NAME = bus_pb2.DESCRIPTOR.services_by_name["RegistryBus"].full_name

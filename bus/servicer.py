@@ -8,12 +8,12 @@ from collections.abc import Mapping
 
 import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
-from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 from adapters.base import CallContext
 from adapters.errors import RegbusError
 from bus.router import Answer, Router
 from bus.status import error_message, grpc_code, message_of, trailing_metadata
+from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 _BREAKER = {
     "closed": bus_pb2.BREAKER_STATE_CLOSED,

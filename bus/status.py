@@ -8,7 +8,6 @@ from __future__ import annotations
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
-from regbus.v1 import bus_pb2
 
 from adapters.errors import (
     BulkheadFull,
@@ -21,6 +20,7 @@ from adapters.errors import (
     RegistryTimeout,
     SubjectNotFound,
 )
+from regbus.v1 import bus_pb2
 
 DOMAIN = "regbus"
 # What a caller should wait before retrying a transient failure without a better hint.

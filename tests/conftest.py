@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from regbus.v1 import bus_pb2_grpc
 
 from bus.config import Config, ServerSettings
 from bus.embedded import Embedded, start_embedded
 from circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
+from regbus.v1 import bus_pb2_grpc
 
 # Small numbers so failures and recoveries happen within a second or two.
 TEST_POLICY = Policy(

@@ -8,11 +8,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
-from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 from bus.client import CallFailed, failure
 from bus.embedded import Embedded
 from bus.server import SERVICE_NAME, health_name
+from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 ARMAN = "850314354052"
 CONTEXT = bus_pb2.RequestContext(client_id="test-centre", operator_id="op-7", purpose="test")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 from bus.client import failure
 from bus.embedded import Embedded
 from mocks.faults import parse_fault
+from regbus.v1 import bus_pb2, bus_pb2_grpc
 from tests.conftest import TEST_POLICY
 
 ARMAN = "850314354052"

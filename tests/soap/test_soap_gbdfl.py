@@ -8,7 +8,6 @@ import httpx
 import pytest
 import zeep
 from lxml import etree
-from regbus.v1 import records_pb2
 
 from adapters.base import CallContext, Endpoint
 from adapters.errors import (
@@ -22,6 +21,7 @@ from adapters.gbdfl import GbdflAdapter
 from adapters.soap.shep import TYPES_NS
 from mocks.faults import parse_fault
 from mocks.server import MockServer
+from regbus.v1 import records_pb2
 
 ARMAN = "850314354052"
 UNKNOWN = "940512410508"
