@@ -149,15 +149,24 @@ async def test_breaker_opening_during_retries_reports_the_registry_failure(
     assert guard.state == "open"
 
 
-async def test_half_open_lets_exactly_one_probe_through(
+async def tripped_guard(
     fake_time: FakeTime, events: Events
-) -> None:
+) -> tuple[RegistryGuard, Callable[[], Awaitable[str]], list[int]]:
+    """A guard whose breaker just opened, with the reset timeout already past."""
     guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
-    failing, _ = scripted(down())
+    failing, calls = scripted(down())
     for _ in range(POLICY.breaker.fail_max):
         with pytest.raises(RegistryUnavailable):
             await run(guard, failing)
+    assert guard.state == "open"
     fake_time.now += POLICY.breaker.reset_timeout + 1
+    return guard, failing, calls
+
+
+async def test_half_open_lets_exactly_one_probe_through(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard, _, _ = await tripped_guard(fake_time, events)
     release = asyncio.Event()
     probes = [0]
 
@@ -182,12 +191,7 @@ async def test_half_open_lets_exactly_one_probe_through(
 async def test_a_failed_probe_reopens_for_a_full_period(
     fake_time: FakeTime, events: Events
 ) -> None:
-    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
-    failing, calls = scripted(down())
-    for _ in range(POLICY.breaker.fail_max):
-        with pytest.raises(RegistryUnavailable):
-            await run(guard, failing)
-    fake_time.now += POLICY.breaker.reset_timeout + 1
+    guard, failing, calls = await tripped_guard(fake_time, events)
     with pytest.raises(RegistryUnavailable):
         await run(guard, failing)  # the probe
     assert guard.state == "open"
@@ -200,12 +204,7 @@ async def test_a_failed_probe_reopens_for_a_full_period(
 async def test_a_cancelled_probe_counts_nothing_and_frees_the_probe(
     fake_time: FakeTime, events: Events
 ) -> None:
-    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
-    failing, _ = scripted(down())
-    for _ in range(POLICY.breaker.fail_max):
-        with pytest.raises(RegistryUnavailable):
-            await run(guard, failing)
-    fake_time.now += POLICY.breaker.reset_timeout + 1
+    guard, _, _ = await tripped_guard(fake_time, events)
 
     async def never() -> str:
         await asyncio.Event().wait()
