@@ -121,9 +121,8 @@ async def run_demo() -> int:
             print(f"\n6. Metrics (excerpt of http://127.0.0.1:{bus.http_port}/metrics):")
             text = (await http.get(f"http://127.0.0.1:{bus.http_port}/metrics")).text
             for line in text.splitlines():
-                if line.startswith(("regbus_requests_total", "regbus_fail_fast_total")) and (
-                    line.endswith(" 0.0") is False
-                ):
+                counted = not line.endswith(" 0.0")
+                if counted and line.startswith(("regbus_requests_total", "regbus_fail_fast_total")):
                     print(f"  {line}")
     finally:
         await running.stop()

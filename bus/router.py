@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from adapters.base import Adapter, AdapterSpec, CallContext
-from adapters.errors import RegbusError, UnknownRegistry
+from adapters.errors import FailFast, RegbusError, RegistryFailure, UnknownRegistry
 from bus.config import Config, ConfigError
 from bus.validation import validate
 from circuit.guard import RegistryGuard
@@ -98,6 +98,7 @@ class Router:
         """Answer one query or raise a ``RegbusError``; ``budget`` is the caller's time left."""
         started = time.monotonic()
         outcome = "ok"
+        failed = False
         attempts = 0
         try:
             lane = self.lane(registry)
@@ -117,14 +118,18 @@ class Router:
             )
         except RegbusError as exc:
             outcome = exc.reason.lower()
+            failed = isinstance(exc, RegistryFailure | FailFast)
             raise
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
         finally:
             elapsed = time.monotonic() - started
-            if registry in self.lanes and operation and outcome not in ("unknown_operation",):
-                self._record(registry, operation, outcome, elapsed)
+            known = self.lanes.get(registry)
+            # Only declared operations become label values, so labels stay bounded.
+            if known is not None and known.spec.operation(operation) is not None:
+                self.metrics.request(registry, operation, outcome, elapsed)
+                known.recent.add(failed, elapsed)
             audit.info(
                 "request_id=%s client=%s operator=%s purpose=%r registry=%s operation=%s"
                 " outcome=%s attempts=%d ms=%.1f",
@@ -138,16 +143,6 @@ class Router:
                 attempts,
                 elapsed * 1000,
             )
-
-    def _record(self, registry: str, operation: str, outcome: str, seconds: float) -> None:
-        lane = self.lanes[registry]
-        if lane.spec.operation(operation) is None:
-            return  # keeps the operation label bounded to declared operations
-        self.metrics.request(registry, operation, outcome, seconds)
-        failed = outcome not in ("ok", "not_found", "registry_rejected") and not outcome.startswith(
-            ("invalid", "missing", "unexpected", "conflicting")
-        )
-        lane.recent.add(failed, seconds)
 
     async def aclose(self) -> None:
         await asyncio.gather(*(lane.adapter.aclose() for lane in self.lanes.values()))
