@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"regbus: configuration error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"regbus: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -60,33 +60,53 @@ class Bus:
         self._http: web.AppRunner | None = None
 
     async def start(self) -> None:
-        """Bind both ports (0 picks a free one) and start serving."""
+        """Bind both ports (0 picks a free one) and start serving.
+
+        ``OSError`` names the address when a port cannot be had; nothing is left running.
+        """
+        try:
+            await self._start_grpc()
+            await self._start_http()
+        except BaseException:
+            await self.stop(0)
+            raise
+
+    async def _start_grpc(self) -> None:
         settings = self.config.server
-        server = grpc.aio.server()
+        # Without this, a second bus on the same port would share it silently.
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        self._server = server
         bus_pb2_grpc.add_RegistryBusServicer_to_server(RegistryBusServicer(self.router), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(
-            (
-                SERVICE_NAME,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ),
-            server,
+            (SERVICE_NAME, health_service, reflection.SERVICE_NAME), server
         )
-        self.grpc_port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
-        if self.grpc_port == 0:
-            raise OSError(f"cannot listen for gRPC on {settings.host}:{settings.grpc_port}")
+        address = f"{settings.host}:{settings.grpc_port}"
+        try:
+            self.grpc_port = server.add_insecure_port(address)
+        except RuntimeError as exc:
+            raise OSError(
+                f"cannot listen for gRPC on {address}: the port is in use or the address is"
+                " not local (choose another with --grpc-port or [server] grpc_port)"
+            ) from exc
         await server.start()
-        self._server = server
         await self.health.set("", _SERVING)
         await self.health.set(SERVICE_NAME, _SERVING)
         for registry_id in self.router.lanes:
             await self.health.set(health_name(registry_id), _SERVING)
 
+    async def _start_http(self) -> None:
+        settings = self.config.server
         self._http = web.AppRunner(build_app(self.metrics.registry, self.status), access_log=None)
         await self._http.setup()
-        site = web.TCPSite(self._http, settings.host, settings.http_port)
-        await site.start()
+        try:
+            await web.TCPSite(self._http, settings.host, settings.http_port).start()
+        except OSError as exc:
+            raise OSError(
+                f"cannot listen for HTTP on {settings.host}:{settings.http_port}: {exc.strerror}"
+                " (choose another with --http-port or [server] http_port)"
+            ) from exc
         self.http_port = int(self._http.addresses[0][1])
 
     async def wait(self) -> None:

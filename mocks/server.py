@@ -88,8 +88,15 @@ class MockServer:
         """Start listening; return the base URL (with the real port when ``port`` is 0)."""
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
+        try:
+            await web.TCPSite(self._runner, host, port).start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            raise OSError(
+                f"cannot run the mock registries on {host}:{port}: {exc.strerror}"
+                " (choose another port with --mocks-port or --port)"
+            ) from exc
         actual = int(self._runner.addresses[0][1])
         self.base_url = f"http://{host}:{actual}"
         return self.base_url

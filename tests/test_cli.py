@@ -87,3 +87,16 @@ async def test_registries_table(embedded: Embedded) -> None:
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["REGISTRY", "PROTOCOL", "BREAKER"]
     assert {line.split()[0] for line in lines[1:]} == {"gbdfl", "zags", "vehicles"}
+
+
+async def test_serve_on_a_port_in_use_says_which(embedded: Embedded) -> None:
+    code, _, err = await regbus(
+        "serve", "--grpc-port", str(embedded.bus.grpc_port), "--http-port", "0", "--mocks-port", "0"
+    )
+    assert code == 1
+    assert f"cannot listen for gRPC on 127.0.0.1:{embedded.bus.grpc_port}" in err
+    assert "Traceback" not in err
+    mocks_port = embedded.mocks_url.rsplit(":", 1)[1]
+    code, _, err = await regbus("serve", "--grpc-port", "0", "--mocks-port", mocks_port)
+    assert code == 1
+    assert f"cannot run the mock registries on 127.0.0.1:{mocks_port}" in err
