@@ -10,6 +10,8 @@ registry errors.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import httpx
 
 from adapters.base import Endpoint
@@ -18,6 +20,14 @@ from adapters.errors import RegbusError, RegistryFault, RegistryTimeout, Registr
 # The bus bounds every attempt itself (circuit/); httpx's read timeout only
 # guards against a connection the bus somehow forgot.
 _READ_CEILING = 120.0
+
+
+def require_http_url(url: str, registry: str) -> str:
+    """The endpoint URL, or a clear ``ValueError`` if it is not http(s)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{registry}: endpoint url must be an http(s) URL, got {url!r}")
+    return url
 
 
 def make_client(endpoint: Endpoint, **kwargs: object) -> httpx.AsyncClient:

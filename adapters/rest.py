@@ -12,23 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from adapters.base import CallContext, Endpoint
 from adapters.errors import RegistryFault, RegistryRejected, SubjectNotFound
-from adapters.http import make_client, status_error, transport_error
+from adapters.http import make_client, require_http_url, status_error, transport_error
 
 REFUSALS = frozenset({400, 403, 409, 422})
-
-
-def require_http_url(url: str, registry: str) -> str:
-    """The URL with one trailing slash; ``ValueError`` unless it is http(s)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"registry {registry}: url must be http:// or https://, got {url!r}")
-    return url.rstrip("/") + "/"
 
 
 class RestClient:
@@ -36,7 +27,7 @@ class RestClient:
 
     def __init__(self, endpoint: Endpoint, *, registry: str) -> None:
         self.registry = registry
-        self.base_url = require_http_url(endpoint.url, registry)
+        self.base_url = require_http_url(endpoint.url, registry).rstrip("/") + "/"
         self._client = make_client(endpoint, base_url=self.base_url)
 
     async def get_json(

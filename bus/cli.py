@@ -175,13 +175,18 @@ async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> No
         log.info(
             "mock registries at %s; break one with: regbus fault gbdfl down", running.mocks_url
         )
+    await _until_stopped()
+    log.info("stopping: finishing calls in flight (up to %.0fs)", config.server.grace)
+    await stop()
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGINT or SIGTERM."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
-    log.info("stopping: finishing calls in flight (up to %.0fs)", config.server.grace)
-    await stop()
 
 
 # mocks and faults -----------------------------------------------------------------------------
@@ -208,11 +213,7 @@ async def _mocks_async(host: str, port: int, write_config: Path | None) -> None:
         url,
         url.removeprefix("http://"),
     )
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
-    await stopping.wait()
+    await _until_stopped()
     await server.stop()
 
 

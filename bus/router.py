@@ -20,7 +20,7 @@ from bus.validation import validate
 from circuit.guard import RegistryGuard
 from circuit.policy import Policy
 from monitoring.metrics import Metrics
-from monitoring.recent import RecentCalls
+from monitoring.recent import RecentCalls, RecentStats
 from regbus.v1 import records_pb2
 
 audit = logging.getLogger("regbus.audit")
@@ -37,6 +37,19 @@ class Answer:
     attempts: int
     latency: float
     received_at: float  # wall-clock seconds
+
+
+@dataclass(frozen=True)
+class RegistryState:
+    """One registry's live state, as the catalogue and the status page show it."""
+
+    id: str
+    spec: AdapterSpec
+    breaker: str  # closed, open, half_open
+    since: float  # wall-clock time of the last breaker transition
+    retry_after: float
+    recent: RecentStats
+    in_flight: int
 
 
 @dataclass
@@ -143,6 +156,21 @@ class Router:
                 attempts,
                 elapsed * 1000,
             )
+
+    def states(self) -> list[RegistryState]:
+        """Every registry's live state, sorted by id."""
+        return [
+            RegistryState(
+                id=registry_id,
+                spec=lane.spec,
+                breaker=lane.guard.state,
+                since=lane.guard.state_since,
+                retry_after=lane.guard.retry_after,
+                recent=lane.recent.stats(),
+                in_flight=lane.guard.in_flight,
+            )
+            for registry_id, lane in sorted(self.lanes.items())
+        ]
 
     async def aclose(self) -> None:
         await asyncio.gather(*(lane.adapter.aclose() for lane in self.lanes.values()))

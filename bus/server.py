@@ -127,26 +127,24 @@ class Bus:
 
     def status(self) -> list[dict[str, Any]]:
         """Live state of every registry, for the status page and ``/status``."""
-        rows = []
-        for registry_id, lane in sorted(self.router.lanes.items()):
-            stats = lane.recent.stats()
-            since = datetime.fromtimestamp(lane.guard.state_since, UTC)
-            rows.append(
-                {
-                    "id": registry_id,
-                    "name": lane.spec.name,
-                    "protocol": lane.spec.protocol,
-                    "breaker": lane.guard.state,
-                    "state_since": since.isoformat(timespec="seconds"),
-                    "retry_after_seconds": round(lane.guard.retry_after, 3),
-                    "error_rate": round(stats.error_rate, 4),
-                    "p50_ms": round(stats.p50 * 1000, 1),
-                    "p99_ms": round(stats.p99 * 1000, 1),
-                    "recent_calls": stats.calls,
-                    "in_flight": lane.guard.in_flight,
-                }
-            )
-        return rows
+        return [
+            {
+                "id": state.id,
+                "name": state.spec.name,
+                "protocol": state.spec.protocol,
+                "breaker": state.breaker,
+                "state_since": datetime.fromtimestamp(state.since, UTC).isoformat(
+                    timespec="seconds"
+                ),
+                "retry_after_seconds": round(state.retry_after, 3),
+                "error_rate": round(state.recent.error_rate, 4),
+                "p50_ms": round(state.recent.p50 * 1000, 1),
+                "p99_ms": round(state.recent.p99 * 1000, 1),
+                "recent_calls": state.recent.calls,
+                "in_flight": state.in_flight,
+            }
+            for state in self.router.states()
+        ]
 
     def _breaker_changed(self, registry: str, state: str) -> None:
         log.warning("registry %s: circuit breaker is now %s", registry, state)

@@ -96,28 +96,27 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
 def catalogue(router: Router) -> list[bus_pb2.RegistryInfo]:
     """Every registry on the bus with its live state."""
     infos = []
-    for registry_id, lane in sorted(router.lanes.items()):
-        stats = lane.recent.stats()
+    for state in router.states():
         since = timestamp_pb2.Timestamp()
-        since.FromNanoseconds(int(lane.guard.state_since * 1e9))
+        since.FromNanoseconds(int(state.since * 1e9))
         infos.append(
             bus_pb2.RegistryInfo(
-                id=registry_id,
-                name=lane.spec.name,
-                protocol=lane.spec.protocol,
+                id=state.id,
+                name=state.spec.name,
+                protocol=state.spec.protocol,
                 operations=[
                     bus_pb2.OperationInfo(
                         name=op.name, params=[p.name for p in op.params], writes=op.writes
                     )
-                    for op in lane.spec.operations
+                    for op in state.spec.operations
                 ],
-                breaker=_BREAKER.get(lane.guard.state, bus_pb2.BREAKER_STATE_UNSPECIFIED),
+                breaker=_BREAKER.get(state.breaker, bus_pb2.BREAKER_STATE_UNSPECIFIED),
                 state_since=since,
-                error_rate=stats.error_rate,
-                latency_p50_seconds=stats.p50,
-                latency_p99_seconds=stats.p99,
-                recent_calls=stats.calls,
-                in_flight=lane.guard.in_flight,
+                error_rate=state.recent.error_rate,
+                latency_p50_seconds=state.recent.p50,
+                latency_p99_seconds=state.recent.p99,
+                recent_calls=state.recent.calls,
+                in_flight=state.in_flight,
             )
         )
     return infos

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import zeep
@@ -24,7 +23,7 @@ from zeep.transports import AsyncTransport
 
 from adapters.base import Endpoint
 from adapters.errors import RegbusError, RegistryFault, RegistryRejected
-from adapters.http import make_client, status_error, transport_error
+from adapters.http import make_client, require_http_url, status_error, transport_error
 from adapters.soap import descriptions
 
 SOAP_ENVELOPES = (
@@ -72,14 +71,6 @@ def generic_fault_error(fault: SoapFault, registry: str, operation: str) -> Regb
             f"registry refused the request ({text})", registry=registry, operation=operation
         )
     return RegistryFault(f"SOAP {text}", registry=registry, operation=operation)
-
-
-def require_http_url(url: str, registry: str) -> str:
-    """The endpoint URL, or a clear ``ValueError`` if it is not http(s)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{registry}: endpoint url must be an http(s) URL, got {url!r}")
-    return url
 
 
 class UnexpectedAnswer(Exception):

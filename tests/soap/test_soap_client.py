@@ -13,7 +13,8 @@ from zeep.exceptions import Fault
 from adapters.base import Adapter, CallContext
 from adapters.errors import RegistryFault, RegistryRejected
 from adapters.gbdfl import GbdflAdapter
-from adapters.soap.client import SoapFault, generic_fault_error, require_http_url
+from adapters.http import require_http_url
+from adapters.soap.client import SoapFault, generic_fault_error
 from adapters.zags import ZagsAdapter
 from mocks.faults import parse_fault
 from mocks.server import MockServer
