@@ -11,10 +11,10 @@ from typing import ClassVar
 
 from lxml import etree
 
-from adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
-from adapters.errors import RegistryRejected, SubjectNotFound, UnknownOperation
-from adapters.soap.payload import PayloadSchema
-from adapters.soap.shep import SyncChannel
+from regbus.adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
+from regbus.adapters.errors import RegistryRejected, SubjectNotFound, UnknownOperation
+from regbus.adapters.soap.payload import PayloadSchema
+from regbus.adapters.soap.shep import SyncChannel
 from regbus.v1 import records_pb2
 
 SERVICE_ID = "GBDFL_PERSON_INFO"

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from adapters.base import Endpoint
-from adapters.errors import RegbusError, RegistryFault, RegistryTimeout, RegistryUnavailable
+from regbus.adapters.base import Endpoint
+from regbus.adapters.errors import RegbusError, RegistryFault, RegistryTimeout, RegistryUnavailable
 
 # The bus bounds every attempt itself (circuit/); httpx's read timeout only
 # guards against a connection the bus somehow forgot.

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from adapters.base import CallContext, Endpoint
-from adapters.errors import RegistryFault, RegistryRejected, SubjectNotFound
-from adapters.http import make_client, require_http_url, status_error, transport_error
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.errors import RegistryFault, RegistryRejected, SubjectNotFound
+from regbus.adapters.http import make_client, require_http_url, status_error, transport_error
 
 REFUSALS = frozenset({400, 403, 409, 422})
 

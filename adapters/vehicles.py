@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
-from adapters.errors import UnknownOperation
-from adapters.rest import RestClient
+from regbus.adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
+from regbus.adapters.errors import UnknownOperation
+from regbus.adapters.rest import RestClient
 from regbus.v1 import records_pb2
 
 

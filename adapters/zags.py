@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
-from adapters.errors import RegbusError, SubjectNotFound, UnknownOperation
-from adapters.soap.client import SoapClient, SoapFault
+from regbus.adapters.base import Adapter, AdapterSpec, CallContext, Endpoint, Operation, Param
+from regbus.adapters.errors import RegbusError, SubjectNotFound, UnknownOperation
+from regbus.adapters.soap.client import SoapClient, SoapFault
 from regbus.v1 import records_pb2
 
 NAMESPACE = "urn:kz:zags:civil-acts:v1"

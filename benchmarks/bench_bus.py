@@ -17,12 +17,12 @@ from collections.abc import Awaitable, Callable
 
 import grpc
 
-from adapters.base import CallContext, Endpoint
-from bus.config import Config, ServerSettings
-from bus.embedded import start_embedded
-from bus.plugins import discover
-from circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
-from mocks.faults import parse_fault
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.bus.config import Config, ServerSettings
+from regbus.bus.embedded import start_embedded
+from regbus.bus.plugins import discover
+from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
+from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 POLICY = Policy(

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bus.config import Config, ConfigError, load_config
-from bus.embedded import DEFAULT_MOCKS_PORT
+from regbus.bus.config import Config, ConfigError, load_config
+from regbus.bus.embedded import DEFAULT_MOCKS_PORT
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 DEFAULT_MOCKS = f"127.0.0.1:{DEFAULT_MOCKS_PORT}"
@@ -144,8 +144,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> None:
-    from bus.embedded import start_embedded
-    from bus.server import Bus
+    from regbus.bus.embedded import start_embedded
+    from regbus.bus.server import Bus
 
     log = logging.getLogger("regbus")
     if embedded:
@@ -198,7 +198,7 @@ def _mocks(args: argparse.Namespace) -> int:
 
 
 async def _mocks_async(host: str, port: int, write_config: Path | None) -> None:
-    from mocks.server import MockServer
+    from regbus.mocks.server import MockServer
 
     server = MockServer()
     url = await server.start(host, port)
@@ -261,7 +261,7 @@ def _fault(args: argparse.Namespace) -> int:
 
 
 def _call(args: argparse.Namespace) -> int:
-    from bus.client import CallFailed, Client, to_dict
+    from regbus.bus.client import CallFailed, Client, to_dict
     from regbus.v1 import bus_pb2
 
     params: dict[str, str] = {}
@@ -287,7 +287,7 @@ def _call(args: argparse.Namespace) -> int:
 
 
 def _report(exc: object, target: str) -> int:
-    from bus.client import CallFailed
+    from regbus.bus.client import CallFailed
 
     assert isinstance(exc, CallFailed)
     if not exc.reason and exc.code == "UNAVAILABLE":
@@ -302,7 +302,8 @@ def _report(exc: object, target: str) -> int:
 
 
 def _registries(args: argparse.Namespace) -> int:
-    from bus.client import CallFailed, Client, to_dict
+    from regbus.bus.client import CallFailed, Client, to_dict
+    from regbus.bus.describe import registry_table
 
     with Client(args.target) as client:
         try:
@@ -316,45 +317,8 @@ def _registries(args: argparse.Namespace) -> int:
     return 0
 
 
-def registry_table(infos: Sequence[object]) -> str:
-    """The catalogue as a text table."""
-    from regbus.v1 import bus_pb2
-
-    header = (
-        "REGISTRY",
-        "PROTOCOL",
-        "BREAKER",
-        "CALLS",
-        "ERRORS",
-        "P50 MS",
-        "P99 MS",
-        "OPERATIONS",
-    )
-    rows = [header]
-    for info in infos:
-        assert isinstance(info, bus_pb2.RegistryInfo)
-        state = bus_pb2.BreakerState.Name(info.breaker).removeprefix("BREAKER_STATE_").lower()
-        rows.append(
-            (
-                info.id,
-                info.protocol,
-                state,
-                str(info.recent_calls),
-                f"{info.error_rate * 100:.0f}%",
-                f"{info.latency_p50_seconds * 1000:.0f}",
-                f"{info.latency_p99_seconds * 1000:.0f}",
-                ", ".join(op.name for op in info.operations),
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    )
-
-
 def _demo(args: argparse.Namespace) -> int:
-    from bus.demo import run_demo
+    from regbus.bus.demo import run_demo
 
     with contextlib.suppress(KeyboardInterrupt):
         return asyncio.run(run_demo())

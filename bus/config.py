@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from adapters.base import Endpoint
-from circuit.policy import Policy
+from regbus.adapters.base import Endpoint
+from regbus.circuit.policy import Policy
 
 
 class ConfigError(ValueError):

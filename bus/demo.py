@@ -9,11 +9,11 @@ from typing import Any
 import grpc
 import httpx
 
-from bus.client import failure
-from bus.config import Config, ServerSettings
-from bus.describe import describe
-from bus.embedded import start_embedded
-from circuit.policy import BreakerPolicy, Policy, RetryPolicy
+from regbus.bus.client import failure
+from regbus.bus.config import Config, ServerSettings
+from regbus.bus.describe import describe, registry_table
+from regbus.bus.embedded import start_embedded
+from regbus.circuit.policy import BreakerPolicy, Policy, RetryPolicy
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 # Short timeouts so the tour takes seconds, not minutes.
@@ -130,8 +130,6 @@ async def run_demo() -> int:
 
 
 async def _show_registries(stub: bus_pb2_grpc.RegistryBusStub) -> None:
-    from bus.cli import registry_table
-
     response = await stub.ListRegistries(bus_pb2.ListRegistriesRequest(), timeout=5)
     print("\n  $ regbus registries")
     for line in registry_table(list(response.registries)).splitlines():

@@ -1,8 +1,10 @@
-"""One-line descriptions of canonical records, for the demo and logs."""
+"""Descriptions for people: one line per canonical record, the catalogue as a table."""
 
 from __future__ import annotations
 
-from regbus.v1 import records_pb2
+from collections.abc import Sequence
+
+from regbus.v1 import bus_pb2, records_pb2
 
 
 def describe(record: records_pb2.Record) -> str:
@@ -29,3 +31,37 @@ def describe(record: records_pb2.Record) -> str:
     if kind == "generic":
         return f"record with {len(record.generic.fields)} field(s)"
     return "empty record"
+
+
+def registry_table(infos: Sequence[bus_pb2.RegistryInfo]) -> str:
+    """The catalogue as a text table."""
+    header = (
+        "REGISTRY",
+        "PROTOCOL",
+        "BREAKER",
+        "CALLS",
+        "ERRORS",
+        "P50 MS",
+        "P99 MS",
+        "OPERATIONS",
+    )
+    rows = [header]
+    for info in infos:
+        state = bus_pb2.BreakerState.Name(info.breaker).removeprefix("BREAKER_STATE_").lower()
+        rows.append(
+            (
+                info.id,
+                info.protocol,
+                state,
+                str(info.recent_calls),
+                f"{info.error_rate * 100:.0f}%",
+                f"{info.latency_p50_seconds * 1000:.0f}",
+                f"{info.latency_p99_seconds * 1000:.0f}",
+                ", ".join(op.name for op in info.operations),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bus.config import Config, with_endpoints
-from bus.server import Bus
+from regbus.bus.config import Config, with_endpoints
+from regbus.bus.server import Bus
 
 if TYPE_CHECKING:
-    from mocks.server import MockServer
+    from regbus.mocks.server import MockServer
 
 DEFAULT_MOCKS_PORT = 8090
 
@@ -37,7 +37,7 @@ async def start_embedded(
     mocks_port: int = DEFAULT_MOCKS_PORT,
 ) -> Embedded:
     """Start the mock registries, then a bus configured against them."""
-    from mocks.server import MockServer
+    from regbus.mocks.server import MockServer
 
     mocks = MockServer()
     await mocks.start(mocks_host, mocks_port)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import entry_points
 
-from adapters.base import Adapter
+from regbus.adapters.base import Adapter
 
 GROUP = "regbus.adapters"
 log = logging.getLogger("regbus.plugins")

@@ -13,14 +13,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from adapters.base import Adapter, AdapterSpec, CallContext
-from adapters.errors import FailFast, RegbusError, RegistryFailure, UnknownRegistry
-from bus.config import Config, ConfigError
-from bus.validation import validate
-from circuit.guard import RegistryGuard
-from circuit.policy import Policy
-from monitoring.metrics import Metrics
-from monitoring.recent import RecentCalls, RecentStats
+from regbus.adapters.base import Adapter, AdapterSpec, CallContext
+from regbus.adapters.errors import FailFast, RegbusError, RegistryFailure, UnknownRegistry
+from regbus.bus.config import Config, ConfigError
+from regbus.bus.validation import validate
+from regbus.circuit.guard import RegistryGuard
+from regbus.circuit.policy import Policy
+from regbus.monitoring.metrics import Metrics
+from regbus.monitoring.recent import RecentCalls, RecentStats
 from regbus.v1 import records_pb2
 
 audit = logging.getLogger("regbus.audit")

@@ -19,13 +19,13 @@ from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from adapters.base import Adapter
-from bus.config import Config
-from bus.plugins import discover
-from bus.router import Router
-from bus.servicer import RegistryBusServicer
-from monitoring.http import build_app
-from monitoring.metrics import Metrics
+from regbus.adapters.base import Adapter
+from regbus.bus.config import Config
+from regbus.bus.plugins import discover
+from regbus.bus.router import Router
+from regbus.bus.servicer import RegistryBusServicer
+from regbus.monitoring.http import build_app
+from regbus.monitoring.metrics import Metrics
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 log = logging.getLogger("regbus.server")

@@ -9,10 +9,10 @@ from collections.abc import Mapping
 import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
-from adapters.base import CallContext
-from adapters.errors import RegbusError
-from bus.router import Answer, Router
-from bus.status import error_message, grpc_code, message_of, trailing_metadata
+from regbus.adapters.base import CallContext
+from regbus.adapters.errors import RegbusError
+from regbus.bus.router import Answer, Router
+from regbus.bus.status import error_message, grpc_code, message_of, trailing_metadata
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 _BREAKER = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from adapters.base import AdapterSpec, Operation, ParamKind
-from adapters.errors import InvalidParameter, UnknownOperation
-from bus.identifiers import bin_problem, iin_problem, plate_problem, vin_problem
+from regbus.adapters.base import AdapterSpec, Operation, ParamKind
+from regbus.adapters.errors import InvalidParameter, UnknownOperation
+from regbus.bus.identifiers import bin_problem, iin_problem, plate_problem, vin_problem
 
 
 def _iin_or_bin(value: str) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pybreaker
 
-from adapters.errors import CircuitOpen
+from regbus.adapters.errors import CircuitOpen
 
 _NAMES = {
     pybreaker.STATE_CLOSED: "closed",

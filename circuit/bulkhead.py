@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from adapters.errors import BulkheadFull
+from regbus.adapters.errors import BulkheadFull
 
 
 class Bulkhead:

@@ -18,7 +18,7 @@ from typing import TypeVar
 import pybreaker
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
-from adapters.errors import (
+from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
@@ -32,11 +32,11 @@ from adapters.errors import (
     RegistryUnavailable,
     SubjectNotFound,
 )
-from circuit.breaker import Breaker
-from circuit.bulkhead import Bulkhead
-from circuit.observer import NullObserver, Observer
-from circuit.policy import Policy
-from circuit.retry import is_transient, stop_before_deadline, wait_full_jitter
+from regbus.circuit.breaker import Breaker
+from regbus.circuit.bulkhead import Bulkhead
+from regbus.circuit.observer import NullObserver, Observer
+from regbus.circuit.policy import Policy
+from regbus.circuit.retry import is_transient, stop_before_deadline, wait_full_jitter
 
 T = TypeVar("T")
 

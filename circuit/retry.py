@@ -8,7 +8,7 @@ from tenacity import RetryCallState
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from adapters.errors import RegistryFailure
+from regbus.adapters.errors import RegistryFailure
 
 
 def is_transient(error: BaseException) -> bool:

@@ -8,10 +8,10 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
-from adapters.soap.payload import PayloadSchema
-from mocks import shep
-from mocks.population import Population
-from mocks.soap import (
+from regbus.adapters.soap.payload import PayloadSchema
+from regbus.mocks import shep
+from regbus.mocks.population import Population
+from regbus.mocks.soap import (
     SoapRequestError,
     description_response,
     envelope_response,

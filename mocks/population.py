@@ -17,7 +17,7 @@ class Population:
     @classmethod
     def load(cls) -> Population:
         """Load the population shipped in ``mocks/data/population.json``."""
-        text = resources.files("mocks").joinpath("data/population.json").read_text("utf-8")
+        text = resources.files("regbus.mocks").joinpath("data/population.json").read_text("utf-8")
         data = json.loads(text)
         return cls(
             persons={p["iin"]: p for p in data["persons"]},

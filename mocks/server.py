@@ -18,8 +18,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from mocks.faults import FaultBoard, parse_fault
-from mocks.population import Population
+from regbus.mocks.faults import FaultBoard, parse_fault
+from regbus.mocks.population import Population
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HANG_LIMIT = 600.0  # a hanging request gives up after this long at most
@@ -48,9 +48,9 @@ class MockRegistry(Protocol):
 
 def default_registries(population: Population) -> list[MockRegistry]:
     """The mock registries regbus ships."""
-    from mocks.gbdfl import GbdflMock
-    from mocks.vehicles import VehiclesMock
-    from mocks.zags import ZagsMock
+    from regbus.mocks.gbdfl import GbdflMock
+    from regbus.mocks.vehicles import VehiclesMock
+    from regbus.mocks.zags import ZagsMock
 
     return [GbdflMock(population), ZagsMock(population), VehiclesMock(population)]
 

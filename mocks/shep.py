@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from aiohttp import web
 from lxml import etree
 
-from adapters.soap.shep import SUCCESS, TYPES_NS
-from mocks.soap import FaultCode, fault_response
+from regbus.adapters.soap.shep import SUCCESS, TYPES_NS
+from regbus.mocks.soap import FaultCode, fault_response
 
 SUCCESS_MESSAGE = "Message has been processed successfully"
 

@@ -13,7 +13,7 @@ from typing import Literal
 from aiohttp import web
 from lxml import etree
 
-from adapters.soap import descriptions
+from regbus.adapters.soap import descriptions
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"

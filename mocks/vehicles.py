@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mocks.population import Population
+from regbus.mocks.population import Population
 
 API = "/api/v1"
 PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
@@ -23,7 +23,9 @@ class VehiclesMock:
     def __init__(self, population: Population) -> None:
         self.by_plate = {v["plate"]: v for v in population.vehicles}
         self.by_vin = {v["vin"]: v for v in population.vehicles}
-        self.openapi = resources.files("adapters").joinpath("openapi/vehicles.json").read_text()
+        self.openapi = (
+            resources.files("regbus.adapters").joinpath("openapi/vehicles.json").read_text()
+        )
 
     def routes(self) -> list[web.RouteDef]:
         return [

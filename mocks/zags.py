@@ -12,9 +12,9 @@ from typing import Any
 from aiohttp import web
 from lxml import etree
 
-from adapters.soap.payload import PayloadSchema
-from mocks.population import Population
-from mocks.soap import (
+from regbus.adapters.soap.payload import PayloadSchema
+from regbus.mocks.population import Population
+from regbus.mocks.soap import (
     FaultCode,
     SoapRequestError,
     description_response,

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 
-from bus.config import Config, ServerSettings
-from bus.embedded import Embedded, start_embedded
-from circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
+from regbus.bus.config import Config, ServerSettings
+from regbus.bus.embedded import Embedded, start_embedded
+from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
 from regbus.v1 import bus_pb2_grpc
 
 # Small numbers so failures and recoveries happen within a second or two.

@@ -9,11 +9,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from adapters.base import Adapter, CallContext, Endpoint
-from adapters.errors import RegistryFailure, RegistryFault, RegistryUnavailable, SubjectNotFound
-from bus.plugins import discover
-from mocks.faults import parse_fault
-from mocks.server import MockServer
+from regbus.adapters.base import Adapter, CallContext, Endpoint
+from regbus.adapters.errors import (
+    RegistryFailure,
+    RegistryFault,
+    RegistryUnavailable,
+    SubjectNotFound,
+)
+from regbus.bus.plugins import discover
+from regbus.mocks.faults import parse_fault
+from regbus.mocks.server import MockServer
 
 
 @dataclass(frozen=True)

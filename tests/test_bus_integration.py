@@ -9,9 +9,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from bus.client import CallFailed, failure
-from bus.embedded import Embedded
-from bus.server import SERVICE_NAME, health_name
+from regbus.bus.client import CallFailed, failure
+from regbus.bus.embedded import Embedded
+from regbus.bus.server import SERVICE_NAME, health_name
 from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 ARMAN = "850314354052"
@@ -214,6 +214,6 @@ async def test_status_page_and_probes(embedded: Embedded) -> None:
 
 
 def _fault(text: str):  # type: ignore[no-untyped-def]
-    from mocks.faults import parse_fault
+    from regbus.mocks.faults import parse_fault
 
     return parse_fault(text)

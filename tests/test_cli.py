@@ -6,14 +6,14 @@ import asyncio
 import json
 import sys
 
-from bus.embedded import Embedded
+from regbus.bus.embedded import Embedded
 
 
 async def regbus(*args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bus.cli",
+        "regbus.bus.cli",
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

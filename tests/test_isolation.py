@@ -6,9 +6,9 @@ import asyncio
 
 import grpc
 
-from bus.client import failure
-from bus.embedded import Embedded
-from mocks.faults import parse_fault
+from regbus.bus.client import failure
+from regbus.bus.embedded import Embedded
+from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 from tests.conftest import TEST_POLICY
 

@@ -1,53 +1,89 @@
-"""A plain ``pip install .`` carries everything the program needs at run time."""
+"""A plain ``pip install .`` carries everything the program needs at run time, under
+the one import name ``regbus``."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = {  # repository folder -> package it installs as
+    "adapters": "regbus/adapters",
+    "bus": "regbus/bus",
+    "circuit": "regbus/circuit",
+    "monitoring": "regbus/monitoring",
+    "mocks": "regbus/mocks",
+    "contracts/regbus": "regbus",
+}
+DATA = {".wsdl", ".xsd", ".json", ".yaml", ".proto", ".pyi", ".typed"}
 
 
-def test_wheel_carries_code_contracts_and_data(tmp_path: Path) -> None:
+def _pip(*args: str) -> None:
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "pip", *args, "--no-deps", "--no-build-isolation", "-q"],
         check=True,
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = tmp_path.glob("regbus-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    for required in (
-        "regbus/v1/bus.proto",
-        "regbus/v1/records.proto",
-        "regbus/v1/bus_pb2.py",
-        "regbus/v1/bus_pb2_grpc.py",
-        "bus/cli.py",
-        "mocks/data/population.json",
-    ):
-        assert required in names, f"{required} missing from the wheel"
-    # Every data file the adapters and mocks read must be in the wheel too.
-    for folder in ("adapters", "mocks"):
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    out = tmp_path_factory.mktemp("wheel")
+    _pip("wheel", "-w", str(out), str(ROOT))
+    (path,) = out.glob("regbus-*.whl")
+    return zipfile.ZipFile(path)
+
+
+def test_wheel_holds_only_the_regbus_namespace(wheel: zipfile.ZipFile) -> None:
+    names = wheel.namelist()
+    tops = {n.split("/", 1)[0] for n in names if not n.split("/", 1)[0].endswith(".dist-info")}
+    assert tops == {"regbus"}
+    top_level = next(n for n in names if n.endswith("top_level.txt"))
+    assert wheel.read(top_level).decode().split() == ["regbus"]
+
+
+def test_wheel_carries_every_module_and_data_file(wheel: zipfile.ZipFile) -> None:
+    names = set(wheel.namelist())
+    for folder, package in FOLDERS.items():
         for path in (ROOT / folder).rglob("*"):
-            if path.suffix in {".wsdl", ".xsd", ".json", ".yaml"}:
-                relative = path.relative_to(ROOT).as_posix()
-                assert relative in names, f"{relative} missing from the wheel"
-    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "[regbus.adapters]" in text
+            if "__pycache__" in path.parts or not path.is_file():
+                continue
+            if path.suffix == ".py" or path.suffix in DATA:
+                inside = path.relative_to(ROOT / folder).as_posix()
+                assert f"{package}/{inside}" in names, f"{folder}/{inside} missing from the wheel"
+    entry_points = wheel.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "[regbus.adapters]" in entry_points
     for registry in ("gbdfl", "zags", "vehicles"):
-        assert f"{registry} = " in text
-    assert "regbus = bus.cli:main" in text
+        assert f"{registry} = regbus.adapters." in entry_points
+    assert "regbus = regbus.bus.cli:main" in entry_points
+
+
+def test_installed_copy_answers_only_to_regbus(tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    _pip("install", "--target", str(target), str(ROOT))
+    probe = (
+        "import importlib, regbus, regbus.bus.cli, regbus.adapters, regbus.mocks.server\n"
+        "print(regbus.__file__)\n"
+        "for name in ('bus', 'adapters', 'circuit', 'monitoring', 'mocks'):\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ImportError:\n"
+        "        continue\n"
+        "    raise SystemExit(f'{name} is importable')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,  # away from the repository's folders
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().startswith(str(target))

@@ -21,10 +21,10 @@ from zeep.exceptions import Fault, TransportError, ValidationError
 from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
 
-from adapters.base import Endpoint
-from adapters.errors import RegbusError, RegistryFault, RegistryRejected
-from adapters.http import make_client, require_http_url, status_error, transport_error
-from adapters.soap import descriptions
+from regbus.adapters.base import Endpoint
+from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected
+from regbus.adapters.http import make_client, require_http_url, status_error, transport_error
+from regbus.adapters.soap import descriptions
 
 SOAP_ENVELOPES = (
     "http://schemas.xmlsoap.org/soap/envelope/",  # SOAP 1.1

@@ -11,7 +11,7 @@ from importlib import resources
 
 from lxml import etree
 
-PACKAGE = "adapters.soap"
+PACKAGE = "regbus.adapters.soap"
 FOLDER = "wsdl"
 
 

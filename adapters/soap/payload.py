@@ -12,7 +12,7 @@ import copy
 
 from lxml import etree
 
-from adapters.soap import descriptions
+from regbus.adapters.soap import descriptions
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from adapters.base import CallContext, Endpoint
-from adapters.errors import RegbusError, RegistryFault, RegistryRejected
-from adapters.soap.client import SoapClient, SoapFault
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected
+from regbus.adapters.soap.client import SoapClient, SoapFault
 
 WSDL = "SyncChannel.wsdl"
 TYPES_NS = "http://bip.bee.kz/SyncChannel/v10/Types"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bus.config import Config, ConfigError, load_config, parse_config, with_endpoints
+from regbus.bus.config import Config, ConfigError, load_config, parse_config, with_endpoints
 
 
 def test_defaults_without_a_file() -> None:

@@ -1,14 +1,14 @@
 import grpc
 from google.rpc import error_details_pb2
 
-from adapters.errors import (
+from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
     InvalidParameter,
     RegistryTimeout,
     SubjectNotFound,
 )
-from bus.status import error_message, grpc_code, message_of, rich_status
+from regbus.bus.status import error_message, grpc_code, message_of, rich_status
 
 
 def _details(error: Exception) -> dict[str, object]:

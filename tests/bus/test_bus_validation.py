@@ -1,8 +1,8 @@
 import pytest
 
-from adapters.base import AdapterSpec, Operation, Param
-from adapters.errors import InvalidParameter, UnknownOperation
-from bus.validation import validate
+from regbus.adapters.base import AdapterSpec, Operation, Param
+from regbus.adapters.errors import InvalidParameter, UnknownOperation
+from regbus.bus.validation import validate
 
 SPEC = AdapterSpec(
     registry="vehicles",

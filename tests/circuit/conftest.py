@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
+from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
 
 
 @dataclass

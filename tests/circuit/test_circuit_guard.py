@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.errors import (
+from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
@@ -20,7 +20,7 @@ from adapters.errors import (
     RegistryUnavailable,
     SubjectNotFound,
 )
-from circuit.guard import RegistryGuard
+from regbus.circuit.guard import RegistryGuard
 from tests.circuit.conftest import POLICY, Events, FakeTime
 
 

@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from adapters.base import CallContext, Endpoint
-from adapters.errors import (
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.errors import (
     RegistryFault,
     RegistryRejected,
     RegistryUnavailable,
     SubjectNotFound,
 )
-from adapters.rest import RestClient
-from adapters.vehicles import VehiclesAdapter
-from mocks.population import Population
-from mocks.server import MockServer
-from mocks.vehicles import VehiclesMock
+from regbus.adapters.rest import RestClient
+from regbus.adapters.vehicles import VehiclesAdapter
+from regbus.mocks.population import Population
+from regbus.mocks.server import MockServer
+from regbus.mocks.vehicles import VehiclesMock
 
 CONTEXT = CallContext(request_id="req-42")
 

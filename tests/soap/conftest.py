@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from adapters.base import CallContext, Endpoint
-from adapters.gbdfl import GbdflAdapter
-from adapters.soap.shep import SyncChannel
-from adapters.zags import ZagsAdapter
-from mocks.gbdfl import GbdflMock
-from mocks.population import Population
-from mocks.server import MockServer
-from mocks.zags import ZagsMock
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.gbdfl import GbdflAdapter
+from regbus.adapters.soap.shep import SyncChannel
+from regbus.adapters.zags import ZagsAdapter
+from regbus.mocks.gbdfl import GbdflMock
+from regbus.mocks.population import Population
+from regbus.mocks.server import MockServer
+from regbus.mocks.zags import ZagsMock
 
 SHEP_URL = "http://shep.test/bip-sync/"
 

@@ -10,14 +10,14 @@ import pytest
 from lxml import etree
 from zeep.exceptions import Fault
 
-from adapters.base import Adapter, CallContext
-from adapters.errors import RegistryFault, RegistryRejected
-from adapters.gbdfl import GbdflAdapter
-from adapters.http import require_http_url
-from adapters.soap.client import SoapFault, generic_fault_error
-from adapters.zags import ZagsAdapter
-from mocks.faults import parse_fault
-from mocks.server import MockServer
+from regbus.adapters.base import Adapter, CallContext
+from regbus.adapters.errors import RegistryFault, RegistryRejected
+from regbus.adapters.gbdfl import GbdflAdapter
+from regbus.adapters.http import require_http_url
+from regbus.adapters.soap.client import SoapFault, generic_fault_error
+from regbus.adapters.zags import ZagsAdapter
+from regbus.mocks.faults import parse_fault
+from regbus.mocks.server import MockServer
 
 CALLS = {"gbdfl": ("get_person", "person"), "zags": ("list_acts", "civil_acts")}
 

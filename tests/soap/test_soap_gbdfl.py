@@ -9,18 +9,18 @@ import pytest
 import zeep
 from lxml import etree
 
-from adapters.base import CallContext, Endpoint
-from adapters.errors import (
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.errors import (
     RegistryFailure,
     RegistryFault,
     RegistryRejected,
     RegistryUnavailable,
     SubjectNotFound,
 )
-from adapters.gbdfl import GbdflAdapter
-from adapters.soap.shep import TYPES_NS
-from mocks.faults import parse_fault
-from mocks.server import MockServer
+from regbus.adapters.gbdfl import GbdflAdapter
+from regbus.adapters.soap.shep import TYPES_NS
+from regbus.mocks.faults import parse_fault
+from regbus.mocks.server import MockServer
 from regbus.v1 import records_pb2
 
 ARMAN = "850314354052"

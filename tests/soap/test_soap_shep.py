@@ -11,9 +11,9 @@ import httpx
 import pytest
 from lxml import etree
 
-from adapters.base import CallContext
-from adapters.errors import RegistryFault, RegistryRejected, RegistryUnavailable
-from adapters.soap.shep import TYPES_NS, SyncChannel
+from regbus.adapters.base import CallContext
+from regbus.adapters.errors import RegistryFault, RegistryRejected, RegistryUnavailable
+from regbus.adapters.soap.shep import TYPES_NS, SyncChannel
 
 ChannelFactory = Callable[..., SyncChannel]
 

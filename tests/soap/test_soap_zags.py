@@ -9,18 +9,18 @@ import pytest
 import zeep
 from lxml import etree
 
-from adapters.base import CallContext, Endpoint
-from adapters.errors import (
+from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.errors import (
     RegistryFailure,
     RegistryFault,
     RegistryRejected,
     RegistryUnavailable,
     SubjectNotFound,
 )
-from adapters.soap.client import SoapFault
-from adapters.zags import NAMESPACE, ZagsAdapter, zags_fault_error
-from mocks.faults import parse_fault
-from mocks.server import MockServer
+from regbus.adapters.soap.client import SoapFault
+from regbus.adapters.zags import NAMESPACE, ZagsAdapter, zags_fault_error
+from regbus.mocks.faults import parse_fault
+from regbus.mocks.server import MockServer
 from regbus.v1 import records_pb2
 
 ARMAN = "850314354052"
@@ -114,7 +114,7 @@ async def test_an_empty_act_list_is_an_empty_record(
         lambda _: httpx.Response(200, text=empty, headers={"Content-Type": "text/xml"})
     )
     monkeypatch.setattr(
-        "adapters.soap.client.make_client",
+        "regbus.adapters.soap.client.make_client",
         lambda endpoint: httpx.AsyncClient(transport=scripted),
     )
     adapter = ZagsAdapter(Endpoint(url="http://zags.test/ws"))
