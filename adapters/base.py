@@ -1,13 +1,16 @@
-"""What an adapter is: a declaration of a registry plus the code that maps it.
+"""What an adapter is: a declaration of a registry plus the code that runs it.
 
-An adapter class declares ``spec`` (registry id, wire style, operations and
-their parameters) and implements ``call``. It builds and parses messages only:
-retries, breakers, bulkheads and metrics are applied around it by the bus.
+Most adapters are only a declaration (:class:`regbus.adapters.spec.Registry`),
+turned into an adapter by :mod:`regbus.adapters.declared`. A registry that a
+declaration cannot describe subclasses ``Adapter``, sets ``spec`` and
+implements ``call``. Either way it builds and parses messages only: retries,
+breakers, bulkheads and metrics are applied around it by the bus.
 
-Adapters register under the entry-point group ``regbus.adapters``::
+Adapters register under the entry-point group ``regbus.adapters``, naming a
+declaration or an ``Adapter`` class::
 
     [project.entry-points."regbus.adapters"]
-    gbdfl = "adapters.gbdfl:GbdflAdapter"
+    gbdfl = "regbus.adapters.gbdfl:GBDFL"
 """
 
 from __future__ import annotations
@@ -15,57 +18,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
+from regbus.adapters.spec import Registry
 from regbus.v1 import records_pb2
-
-WireStyle = Literal["shep-soap", "xroad-soap", "soap", "rest"]
-ParamKind = Literal["iin", "bin", "iin_or_bin", "plate", "vin", "text"]
-
-
-@dataclass(frozen=True)
-class Param:
-    """One request parameter; ``kind`` selects the validation the bus applies."""
-
-    name: str
-    kind: ParamKind = "text"
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One operation of a registry.
-
-    ``one_of`` lists parameters of which exactly one must be given (plate or
-    VIN). A write is retried only when it carries ``idempotency_key``, a
-    parameter the registry honours to recognise a repeated request.
-    """
-
-    name: str
-    params: tuple[Param, ...]
-    one_of: tuple[str, ...] = ()
-    writes: bool = False
-    idempotency_key: str | None = None
-
-    @property
-    def retry_safe(self) -> bool:
-        return not self.writes or self.idempotency_key is not None
-
-    def param(self, name: str) -> Param | None:
-        return next((p for p in self.params if p.name == name), None)
-
-
-@dataclass(frozen=True)
-class AdapterSpec:
-    """The declaration of a registry as the bus and its callers see it."""
-
-    registry: str
-    name: str
-    protocol: WireStyle
-    operations: tuple[Operation, ...]
-
-    def operation(self, name: str) -> Operation | None:
-        return next((op for op in self.operations if op.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -96,7 +52,7 @@ class CallContext:
 class Adapter(abc.ABC):
     """Base class of every registry adapter."""
 
-    spec: ClassVar[AdapterSpec]
+    spec: ClassVar[Registry]
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint

@@ -2,7 +2,7 @@
 
 regbus serve [--config FILE] [--grpc-port N] [--http-port N]
 regbus mocks [--port N] [--write-config FILE]
-regbus fault REGISTRY MODE [--mocks HOST:PORT]
+regbus fault [REGISTRY [MODE]] [--mocks HOST:PORT]
 regbus call REGISTRY OPERATION key=value... [--target HOST:PORT]
 regbus registries [--target HOST:PORT]
 regbus demo
@@ -17,12 +17,13 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from regbus.bus.config import Config, ConfigError, load_config
+from regbus.bus.config import Config, ConfigError, config_text, load_config, mentions
 from regbus.bus.embedded import DEFAULT_MOCKS_PORT
+from regbus.bus.plugins import PluginError
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 DEFAULT_MOCKS = f"127.0.0.1:{DEFAULT_MOCKS_PORT}"
@@ -45,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except ConfigError as exc:
         print(f"regbus: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except PluginError as exc:
+        print(f"regbus: installed plugin unusable: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"regbus: {exc}", file=sys.stderr)
@@ -88,9 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     mocks.set_defaults(run=_mocks)
 
-    fault = sub.add_parser("fault", help="change a running mock registry's behaviour")
-    fault.add_argument("registry")
-    fault.add_argument("mode", help="ok, down, hang, slow=MS, errors=RATE or malformed")
+    fault = sub.add_parser(
+        "fault",
+        help="change a running mock registry's behaviour",
+        description="Change a running mock registry's behaviour. Without MODE, show its"
+        " current fault; without REGISTRY, list the registries the running server has.",
+    )
+    fault.add_argument(
+        "registry", nargs="?", help="a registry of the running server (list them: regbus fault)"
+    )
+    fault.add_argument("mode", nargs="?", help="ok, down, hang, slow=MS, errors=RATE or malformed")
     fault.add_argument(
         "--mocks",
         default=DEFAULT_MOCKS,
@@ -145,6 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> None:
     from regbus.bus.embedded import start_embedded
+    from regbus.bus.plugins import discover
     from regbus.bus.server import Bus
 
     log = logging.getLogger("regbus")
@@ -153,9 +165,12 @@ async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> No
         bus = running.bus
         stop = running.stop
     else:
-        bus = Bus(config)
+        adapters = discover()
+        warn_unconfigured(config, adapters)
+        bus = Bus(config, adapters)
         await bus.start()
         stop = bus.stop
+    stopping = _stop_signal()
     host = config.server.host
     log.info(
         "regbus %s: gRPC on %s:%d, registries: %s",
@@ -172,21 +187,38 @@ async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> No
         bus.http_port,
     )
     if embedded:
+        served = sorted(running.mocks.registries)
         log.info(
-            "mock registries at %s; break one with: regbus fault gbdfl down", running.mocks_url
+            "mock registries at %s (%s); break one with: regbus fault %s down",
+            running.mocks_url,
+            ", ".join(served),
+            served[0] if served else "REGISTRY",
         )
-    await _until_stopped()
+    await stopping.wait()
     log.info("stopping: finishing calls in flight (up to %.0fs)", config.server.grace)
     await stop()
 
 
-async def _until_stopped() -> None:
-    """Wait for SIGINT or SIGTERM."""
+def warn_unconfigured(config: Config, adapters: Iterable[str]) -> None:
+    """One warning for every installed adapter the configuration does not mention."""
+    for registry in sorted(adapters):
+        if not mentions(config, registry):
+            logging.getLogger("regbus").warning(
+                "adapter %s is installed but not configured: add [registries.%s] to %s",
+                registry,
+                registry,
+                config.source,
+            )
+
+
+def _stop_signal() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM. Taken before a command says it is ready, so a
+    signal sent as soon as it does stops it cleanly."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    await stopping.wait()
+    return stopping
 
 
 # mocks and faults -----------------------------------------------------------------------------
@@ -198,47 +230,53 @@ def _mocks(args: argparse.Namespace) -> int:
 
 
 async def _mocks_async(host: str, port: int, write_config: Path | None) -> None:
+    from regbus.bus.plugins import GROUP, installed
     from regbus.mocks.server import MockServer
 
     server = MockServer()
     url = await server.start(host, port)
-    log = logging.getLogger("regbus.mocks")
-    for registry, endpoint in server.endpoints().items():
-        log.info("mock %s at %s", registry, endpoint)
-    if write_config is not None:
-        await asyncio.to_thread(write_config.write_text, config_text(server.endpoints()), "utf-8")
-        log.info("wrote %s; run: regbus serve --config %s", write_config, write_config)
-    log.info(
-        "mock registries at %s; change one with: regbus fault REGISTRY MODE --mocks %s",
-        url,
-        url.removeprefix("http://"),
-    )
-    await _until_stopped()
-    await server.stop()
+    try:
+        stopping = _stop_signal()
+        log = logging.getLogger("regbus.mocks")
+        adapters = installed(GROUP)
+        lonely = sorted(set(server.registries) - set(adapters))
+        for registry, endpoint in sorted(server.endpoints().items()):
+            log.info("mock %s at %s", registry, endpoint)
+        for registry in lonely:
+            log.info("mock %s has no adapter installed; the bus cannot call it yet", registry)
+        if write_config is not None:
+            endpoints = server.adapter_endpoints()
+            text = config_text(endpoints, comment=CONFIG_COMMENT, disabled=lonely)
+            await asyncio.to_thread(write_config.write_text, text, "utf-8")
+            log.info("wrote %s; run: regbus serve --config %s", write_config, write_config)
+        log.info(
+            "mock registries at %s; change one with: regbus fault REGISTRY MODE --mocks %s",
+            url,
+            url.removeprefix("http://"),
+        )
+        await stopping.wait()
+    finally:
+        await server.stop()
 
 
-def config_text(endpoints: dict[str, str]) -> str:
-    """A bus configuration pointing at the given registry URLs."""
-    lines = [
-        "# regbus configuration written by `regbus mocks`.",
-        "[server]",
-        'host = "127.0.0.1"',
-        "grpc_port = 50051",
-        "http_port = 8081",
-        "",
-    ]
-    for registry, url in sorted(endpoints.items()):
-        lines += [f"[registries.{registry}]", f'url = "{url}"', ""]
-    return "\n".join(lines)
+CONFIG_COMMENT = "regbus configuration written by `regbus mocks`."
 
 
 def _fault(args: argparse.Namespace) -> int:
     import httpx
 
-    url = f"http://{args.mocks.removeprefix('http://')}/_faults/{args.registry}"
+    base = f"http://{args.mocks.removeprefix('http://')}/_faults"
     try:
-        response = httpx.put(url, content=args.mode, timeout=5.0)
-    except httpx.HTTPError as exc:
+        faults = httpx.get(base, timeout=5.0)
+        faults.raise_for_status()
+        current: dict[str, str] = faults.json()
+        if args.registry is None or args.registry not in current:
+            return _faults_list(args, current)
+        if args.mode is None:
+            print(f"{args.registry}: {current[args.registry]}")
+            return 0
+        response = httpx.put(f"{base}/{args.registry}", content=args.mode, timeout=5.0)
+    except (httpx.HTTPError, ValueError) as exc:
         print(
             f"regbus: no mock registries answer at {args.mocks} ({exc}); start them with"
             " `regbus serve` or `regbus mocks`, or pass --mocks HOST:PORT",
@@ -254,6 +292,20 @@ def _fault(args: argparse.Namespace) -> int:
         return 2 if response.status_code == 400 else 1
     body = response.json()
     print(f"{body['registry']}: {body['mode']}")
+    return 0
+
+
+def _faults_list(args: argparse.Namespace, current: dict[str, str]) -> int:
+    """Without a registry: every registry and its fault. With an unknown one: say which exist."""
+    known = ", ".join(sorted(current)) or "none"
+    if args.registry is not None:
+        print(
+            f"regbus: no mock registry {args.registry!r} at {args.mocks}; it has: {known}",
+            file=sys.stderr,
+        )
+        return 1
+    for registry, mode in sorted(current.items()):
+        print(f"{registry}: {mode}")
     return 0
 
 

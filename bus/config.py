@@ -7,8 +7,10 @@ See the README's configuration reference for every key.
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ class Config:
     policy: Policy = field(default_factory=Policy)
     registries: Mapping[str, RegistrySettings] = field(default_factory=dict)
     source: str = "defaults"
+    disabled: frozenset[str] = frozenset()  # registries the file names with enabled = false
 
 
 _SERVER_KEYS: dict[str, type] = {"host": str, "grpc_port": int, "http_port": int, "grace": float}
@@ -74,13 +77,22 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Config
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     registries: dict[str, RegistrySettings] = {}
+    disabled: set[str] = set()
     for registry_id, table in _table(data, "registries", source).items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"{source}: [registries.{registry_id}] must be a table")
         settings = registry_settings(registry_id, table, policy, source)
-        if settings is not None:
+        if settings is None:
+            disabled.add(registry_id)
+        else:
             registries[registry_id] = settings
-    return Config(server=server, policy=policy, registries=registries, source=source)
+    return Config(
+        server=server,
+        policy=policy,
+        registries=registries,
+        source=source,
+        disabled=frozenset(disabled),
+    )
 
 
 def registry_settings(
@@ -120,13 +132,84 @@ def registry_settings(
     return RegistrySettings(id=registry_id, endpoint=endpoint, policy=policy)
 
 
-def with_endpoints(config: Config, urls: Mapping[str, str]) -> Config:
-    """A copy of ``config`` with a registry entry for every URL not configured yet."""
+def with_endpoints(config: Config, endpoints: Mapping[str, Endpoint | str]) -> Config:
+    """A copy of ``config`` with a registry entry for every endpoint not configured yet.
+
+    An endpoint is an ``Endpoint`` (URL and adapter options) or just a URL.
+    """
     registries = dict(config.registries)
-    for registry_id, url in urls.items():
+    for registry_id, endpoint in endpoints.items():
         if registry_id not in registries:
-            registries[registry_id] = RegistrySettings(registry_id, Endpoint(url), config.policy)
+            if isinstance(endpoint, str):
+                endpoint = Endpoint(endpoint)
+            registries[registry_id] = RegistrySettings(registry_id, endpoint, config.policy)
     return replace(config, registries=registries)
+
+
+def mentions(config: Config, registry_id: str) -> bool:
+    """True when the configuration has a ``[registries.ID]`` table, enabled or not."""
+    return registry_id in config.registries or registry_id in config.disabled
+
+
+def config_text(
+    endpoints: Mapping[str, Endpoint], *, comment: str = "", disabled: Collection[str] = ()
+) -> str:
+    """A TOML configuration pointing the bus at ``endpoints``: for every registry its
+    ``url`` and, when there are any, its ``options``. ``load_config`` reads it back.
+
+    Registries in ``disabled`` (no adapter installed for them) are written with
+    ``enabled = false``, so the file works as it is and needs one change once they have one.
+    """
+    lines = [f"# {line}".rstrip() for line in comment.splitlines()]
+    lines += ["[server]", 'host = "127.0.0.1"', "grpc_port = 50051", "http_port = 8081", ""]
+    for registry_id, endpoint in sorted(endpoints.items()):
+        table = f"registries.{toml_key(registry_id)}"
+        lines += [f"[{table}]", f"url = {toml_value(endpoint.url)}"]
+        if registry_id in disabled:
+            lines.append("enabled = false  # no adapter is installed for it")
+        if endpoint.options:
+            lines += ["", f"[{table}.options]"]
+            lines += [f"{toml_key(k)} = {toml_value(v)}" for k, v in endpoint.options.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def toml_key(key: str) -> str:
+    """A TOML key: bare when it can be, quoted otherwise."""
+    return key if _BARE_KEY.fullmatch(key) else toml_value(key)
+
+
+def toml_value(value: object) -> str:
+    """A TOML string, integer, float or boolean."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + "".join(_escape(c) for c in value) + '"'
+    raise TypeError(f"cannot write {value!r} as a TOML value")
+
+
+def _escape(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if ord(char) < 0x20 or ord(char) == 0x7F:
+        return f"\\u{ord(char):04X}"
+    return char
 
 
 def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:

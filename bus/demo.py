@@ -35,7 +35,8 @@ async def run_demo() -> int:
     target = f"127.0.0.1:{bus.grpc_port}"
     print(
         f"regbus demo: bus on {target}, metrics on http://127.0.0.1:{bus.http_port}/metrics,"
-        f" mock registries on {running.mocks_url}\n"
+        f" mock registries on {running.mocks_url}"
+        f" ({', '.join(sorted(running.mocks.registries))})\n"
     )
     context = bus_pb2.RequestContext(client_id="demo", operator_id="op-1", purpose="demo")
     try:

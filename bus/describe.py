@@ -28,8 +28,14 @@ def describe(record: records_pb2.Record) -> str:
     if kind == "vehicles":
         plates = ", ".join(v.plate for v in record.vehicles.vehicles)
         return f"{len(record.vehicles.vehicles)} vehicle(s): {plates}"
-    if kind == "generic":
-        return f"record with {len(record.generic.fields)} field(s)"
+    if kind == "policies":
+        policies = ", ".join(
+            f"{p.plate} {records_pb2.PolicyStatus.Name(p.status).removeprefix('POLICY_STATUS_')}"
+            for p in record.policies.policies
+        )
+        return f"{len(record.policies.policies)} insurance polic(ies): {policies}"
+    if kind in ("generic", "extension"):
+        return f"{record.type or 'record'} with {len(record.generic.fields)} field(s)"
     return "empty record"
 
 

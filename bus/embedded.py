@@ -4,16 +4,21 @@ bus itself never does."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from regbus.bus.config import Config, with_endpoints
+from regbus.adapters.base import Adapter, Endpoint
+from regbus.bus.config import Config, mentions, with_endpoints
+from regbus.bus.plugins import discover
 from regbus.bus.server import Bus
 
 if TYPE_CHECKING:
     from regbus.mocks.server import MockServer
 
 DEFAULT_MOCKS_PORT = 8090
+log = logging.getLogger("regbus.embedded")
 
 
 @dataclass
@@ -36,16 +41,41 @@ async def start_embedded(
     mocks_host: str = "127.0.0.1",
     mocks_port: int = DEFAULT_MOCKS_PORT,
 ) -> Embedded:
-    """Start the mock registries, then a bus configured against them."""
+    """Start every installed mock registry, then a bus with every installed adapter that
+    has a mock configured against it (URL and the mock's endpoint options)."""
     from regbus.mocks.server import MockServer
 
     mocks = MockServer()
     await mocks.start(mocks_host, mocks_port)
     try:
         base = config or Config(source="built-in mock registries")
-        bus = Bus(with_endpoints(base, mocks.endpoints()))
+        adapters = discover()
+        endpoints = mock_endpoints(base, adapters, mocks.adapter_endpoints())
+        bus = Bus(with_endpoints(base, endpoints), adapters)
         await bus.start()
     except BaseException:
         await mocks.stop()
         raise
     return Embedded(bus, mocks)
+
+
+def mock_endpoints(
+    config: Config, adapters: Mapping[str, type[Adapter]], mocks: Mapping[str, Endpoint]
+) -> dict[str, Endpoint]:
+    """The mock endpoints the embedded bus adds to ``config``: those with an adapter
+    installed. Logs one line for every adapter without a mock (left out) and every mock
+    without an adapter (served, but the bus cannot call it)."""
+    for registry in sorted(set(adapters) - set(mocks)):
+        if not mentions(config, registry):
+            log.warning(
+                "adapter %s is installed but no mock registry is: the bus with built-in mocks"
+                " leaves it out (install its mock, or run regbus serve --config FILE)",
+                registry,
+            )
+    for registry in sorted(set(mocks) - set(adapters)):
+        log.info(
+            "mock registry %s is served at %s, but no adapter is installed for it",
+            registry,
+            mocks[registry].url,
+        )
+    return {registry: endpoint for registry, endpoint in mocks.items() if registry in adapters}

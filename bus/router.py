@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from regbus.adapters.base import Adapter, AdapterSpec, CallContext
+from regbus.adapters.base import Adapter, CallContext
 from regbus.adapters.errors import FailFast, RegbusError, RegistryFailure, UnknownRegistry
+from regbus.adapters.spec import Registry
 from regbus.bus.config import Config, ConfigError
 from regbus.bus.validation import validate
 from regbus.circuit.guard import RegistryGuard
@@ -44,7 +45,7 @@ class RegistryState:
     """One registry's live state, as the catalogue and the status page show it."""
 
     id: str
-    spec: AdapterSpec
+    spec: Registry
     breaker: str  # closed, open, half_open
     since: float  # wall-clock time of the last breaker transition
     retry_after: float
@@ -54,7 +55,7 @@ class RegistryState:
 
 @dataclass
 class Lane:
-    spec: AdapterSpec
+    spec: Registry
     adapter: Adapter
     guard: RegistryGuard
     policy: Policy

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
-from regbus.adapters.base import AdapterSpec, Operation, ParamKind
 from regbus.adapters.errors import InvalidParameter, UnknownOperation
-from regbus.bus.identifiers import bin_problem, iin_problem, plate_problem, vin_problem
+from regbus.adapters.spec import Operation, Registry
 
 
-def _iin_or_bin(value: str) -> str | None:
-    if iin_problem(value) is None or bin_problem(value) is None:
-        return None
-    return f"{value!r} is neither a valid IIN nor a valid BIN"
-
-
-_CHECKS: dict[ParamKind, tuple[str, Callable[[str], str | None]]] = {
-    "iin": ("INVALID_IIN", iin_problem),
-    "bin": ("INVALID_BIN", bin_problem),
-    "iin_or_bin": ("INVALID_IIN", _iin_or_bin),
-    "plate": ("INVALID_PLATE", plate_problem),
-    "vin": ("INVALID_VIN", vin_problem),
-}
-
-
-def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Operation:
+def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Operation:
     """Return the operation, or raise ``InvalidRequest`` naming the bad field."""
     op = spec.operation(operation)
     if op is None:
@@ -56,18 +40,15 @@ def validate(spec: AdapterSpec, operation: str, params: Mapping[str, str]) -> Op
                     operation=operation,
                 )
             continue
-        check = _CHECKS.get(param.kind)
-        if check is not None:
-            reason, problem_of = check
-            problem = problem_of(value)
-            if problem is not None:
-                raise InvalidParameter(
-                    problem,
-                    field=param.name,
-                    reason=reason,
-                    registry=spec.registry,
-                    operation=operation,
-                )
+        problem = param.kind.problem(value)
+        if problem is not None:
+            raise InvalidParameter(
+                problem,
+                field=param.name,
+                reason=param.kind.reason,
+                registry=spec.registry,
+                operation=operation,
+            )
     if op.one_of:
         given = [name for name in op.one_of if params.get(name)]
         if len(given) != 1:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -13,6 +13,7 @@ class Population:
     persons: dict[str, dict[str, Any]]
     civil_acts: list[dict[str, Any]]
     vehicles: list[dict[str, Any]]
+    policies: list[dict[str, Any]] = field(default_factory=list)  # motor insurance, per plate
 
     @classmethod
     def load(cls) -> Population:
@@ -23,4 +24,5 @@ class Population:
             persons={p["iin"]: p for p in data["persons"]},
             civil_acts=list(data["civil_acts"]),
             vehicles=list(data["vehicles"]),
+            policies=list(data.get("policies", ())),
         )

@@ -6,6 +6,10 @@ Faults are applied in front of each registry's handlers; the admin API is
     server = MockServer()
     base_url = await server.start("127.0.0.1", 8090)
     server.endpoints()   # {"gbdfl": "http://127.0.0.1:8090/gbdfl/SyncChannel", ...}
+    server.adapter_endpoints()   # {"gbdfl": Endpoint(url=..., options={...}), ...}
+
+Without a list of registries it serves every installed mock (entry-point group
+``regbus.mocks``, see ``regbus.mocks.plugins``).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from aiohttp import web
 
+from regbus.adapters.base import Endpoint
 from regbus.mocks.faults import FaultBoard, parse_fault
 from regbus.mocks.population import Population
 
@@ -26,7 +31,12 @@ HANG_LIMIT = 600.0  # a hanging request gives up after this long at most
 
 
 class MockRegistry(Protocol):
-    """What a mock registry module provides to the server."""
+    """What a mock registry module provides to the server.
+
+    Optionally it also has ``endpoint_options(self) -> dict[str, str]``: the settings its
+    adapter needs besides the URL (``[registries.ID.options]``, e.g. X-Road identifiers).
+    The server uses it when present (``HasEndpointOptions``), so a mock without it still works.
+    """
 
     id: str
 
@@ -46,13 +56,19 @@ class MockRegistry(Protocol):
         """True for WSDL/OpenAPI requests, which faults do not touch."""
 
 
-def default_registries(population: Population) -> list[MockRegistry]:
-    """The mock registries regbus ships."""
-    from regbus.mocks.gbdfl import GbdflMock
-    from regbus.mocks.vehicles import VehiclesMock
-    from regbus.mocks.zags import ZagsMock
+class HasEndpointOptions(Protocol):
+    """The optional part of ``MockRegistry``."""
 
-    return [GbdflMock(population), ZagsMock(population), VehiclesMock(population)]
+    def endpoint_options(self) -> dict[str, str]:
+        """Settings the adapter needs besides the URL, for ``[registries.ID.options]``."""
+
+
+def default_registries(population: Population) -> list[MockRegistry]:
+    """Every installed mock registry (entry-point group ``regbus.mocks``): regbus's own
+    (gbdfl, zags, vehicles) and those other packages add."""
+    from regbus.mocks.plugins import build_mocks
+
+    return build_mocks(population)
 
 
 class MockServer:
@@ -66,8 +82,11 @@ class MockServer:
         rng: random.Random | None = None,
     ) -> None:
         self.population = population or Population.load()
-        self.registries = {r.id: r for r in (registries or default_registries(self.population))}
+        if registries is None:
+            registries = default_registries(self.population)
+        self.registries = {r.id: r for r in registries}
         self.faults = FaultBoard(list(self.registries))
+        self.requests: dict[str, int] = dict.fromkeys(self.registries, 0)  # answered calls
         self._rng = rng or random.Random()
         self._runner: web.AppRunner | None = None
         self.base_url = ""
@@ -114,12 +133,34 @@ class MockServer:
             rid: f"{self.base_url}/{rid}{r.endpoint_path()}" for rid, r in self.registries.items()
         }
 
+    def endpoint_options(self) -> dict[str, dict[str, str]]:
+        """The settings besides the URL each registry's adapter needs (empty when none)."""
+        found: dict[str, dict[str, str]] = {}
+        for rid, registry in self.registries.items():
+            method = getattr(registry, "endpoint_options", None)
+            options = method() if callable(method) else {}
+            if not isinstance(options, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in options.items()
+            ):
+                raise TypeError(
+                    f"mock registry {rid}: endpoint_options() must return a dict of strings,"
+                    f" got {options!r}"
+                )
+            found[rid] = dict(options)
+        return found
+
+    def adapter_endpoints(self) -> dict[str, Endpoint]:
+        """What each registry's adapter should be configured with: URL and options."""
+        options = self.endpoint_options()
+        return {rid: Endpoint(url, options[rid]) for rid, url in self.endpoints().items()}
+
     @web.middleware
     async def _fault_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         registry_id = request.path.strip("/").split("/", 1)[0]
         registry = self.registries.get(registry_id)
         if registry is None or registry.is_description(request):
             return await handler(request)
+        self.requests[registry_id] += 1
         fault = self.faults.get(registry_id)
         while fault.mode == "hang":
             await self.faults.wait_change(registry_id, HANG_LIMIT)

@@ -2,12 +2,15 @@
 answer with an envelope or a fault, serve the packaged WSDL.
 
     body = read_body(await request.read())           # SoapRequestError if unusable
+    header, body = read_envelope(await request.read())   # header: None if there is none
     return envelope_response(answer_element)
+    return envelope_response(answer_element, header=[...])   # SOAP Header children
     return fault_response("Client", "no such person", detail_element)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from aiohttp import web
@@ -26,8 +29,9 @@ class SoapRequestError(Exception):
     """The request is not a usable SOAP 1.1 envelope; answer with a Client fault."""
 
 
-def read_body(data: bytes) -> etree._Element:
-    """The first element inside ``Envelope/Body`` of a request."""
+def read_envelope(data: bytes) -> tuple[etree._Element | None, etree._Element]:
+    """The ``Envelope/Header`` of a request (None if absent) and the first element
+    inside its ``Envelope/Body``."""
     try:
         root = descriptions.parse(data)
     except (etree.XMLSyntaxError, descriptions.UnsafeXml) as exc:
@@ -38,13 +42,25 @@ def read_body(data: bytes) -> etree._Element:
     first = None if body is None else next(iter(body.iterchildren(etree.Element)), None)
     if first is None:
         raise SoapRequestError("request has an empty SOAP body")
-    return first
+    return root.find(f"{{{SOAP_ENV}}}Header"), first
 
 
-def envelope(payload: etree._Element) -> bytes:
-    """A SOAP 1.1 envelope around ``payload``, serialised."""
+def read_body(data: bytes) -> etree._Element:
+    """The first element inside ``Envelope/Body`` of a request."""
+    return read_envelope(data)[1]
+
+
+def _envelope(header: Sequence[etree._Element]) -> tuple[etree._Element, etree._Element]:
     root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV})
-    etree.SubElement(root, f"{{{SOAP_ENV}}}Body").append(payload)
+    if header:
+        etree.SubElement(root, f"{{{SOAP_ENV}}}Header").extend(header)
+    return root, etree.SubElement(root, f"{{{SOAP_ENV}}}Body")
+
+
+def envelope(payload: etree._Element, header: Sequence[etree._Element] = ()) -> bytes:
+    """A SOAP 1.1 envelope around ``payload`` (and ``header`` elements), serialised."""
+    root, body = _envelope(header)
+    body.append(payload)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
@@ -52,16 +68,24 @@ def xml_response(body: bytes, status: int = 200) -> web.Response:
     return web.Response(body=body, status=status, content_type=CONTENT_TYPE, charset="utf-8")
 
 
-def envelope_response(payload: etree._Element) -> web.Response:
-    return xml_response(envelope(payload))
+def envelope_response(
+    payload: etree._Element, header: Sequence[etree._Element] = ()
+) -> web.Response:
+    return xml_response(envelope(payload, header))
 
 
 def fault_response(
-    code: FaultCode, message: str, detail: etree._Element | None = None
+    code: FaultCode | str,
+    message: str,
+    detail: etree._Element | None = None,
+    header: Sequence[etree._Element] = (),
 ) -> web.Response:
-    """A SOAP 1.1 fault; HTTP 500 whoever is to blame, as SOAP 1.1 over HTTP says."""
-    root = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soapenv": SOAP_ENV})
-    body = etree.SubElement(root, f"{{{SOAP_ENV}}}Body")
+    """A SOAP 1.1 fault; HTTP 500 whoever is to blame, as SOAP 1.1 over HTTP says.
+
+    ``code`` is ``Client``, ``Server`` or a dotted refinement of one
+    (``Server.ServerProxy.ServiceFailed``, as X-Road writes them).
+    """
+    root, body = _envelope(header)
     fault = etree.SubElement(body, f"{{{SOAP_ENV}}}Fault")
     etree.SubElement(fault, "faultcode").text = f"soapenv:{code}"
     etree.SubElement(fault, "faultstring").text = message

@@ -7,6 +7,7 @@ import json
 import sys
 
 from regbus.bus.embedded import Embedded
+from regbus.mocks.faults import parse_fault
 
 
 async def regbus(*args: str) -> tuple[int, str, str]:
@@ -80,13 +81,27 @@ async def test_fault_changes_a_mock_and_rejects_bad_modes(embedded: Embedded) ->
     assert str(embedded.mocks.faults.get("gbdfl")) == "slow=150"  # bad input changed nothing
 
 
+async def test_fault_without_a_mode_shows_what_the_server_has(embedded: Embedded) -> None:
+    mocks = embedded.mocks_url.removeprefix("http://")
+    embedded.mocks.faults.set("zags", parse_fault("errors=0.5"))
+    code, out, _ = await regbus("fault", "--mocks", mocks)
+    assert code == 0
+    assert dict(line.split(": ", 1) for line in out.splitlines()) == (
+        embedded.mocks.faults.snapshot()
+    )
+    code, out, _ = await regbus("fault", "zags", "--mocks", mocks)
+    assert (code, out.strip()) == (0, "zags: errors=0.5")
+    code, _, err = await regbus("fault", "--mocks", "127.0.0.1:1")
+    assert code == 1 and "no mock registries answer at 127.0.0.1:1" in err
+
+
 async def test_registries_table(embedded: Embedded) -> None:
     target = f"127.0.0.1:{embedded.bus.grpc_port}"
     code, out, _ = await regbus("registries", "--target", target)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["REGISTRY", "PROTOCOL", "BREAKER"]
-    assert {line.split()[0] for line in lines[1:]} == {"gbdfl", "zags", "vehicles"}
+    assert {line.split()[0] for line in lines[1:]} == {"gbdfl", "zags", "vehicles", "insurance"}
 
 
 async def test_serve_on_a_port_in_use_says_which(embedded: Embedded) -> None:

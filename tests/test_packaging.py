@@ -59,8 +59,11 @@ def test_wheel_carries_every_module_and_data_file(wheel: zipfile.ZipFile) -> Non
                 assert f"{package}/{inside}" in names, f"{folder}/{inside} missing from the wheel"
     entry_points = wheel.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "[regbus.adapters]" in entry_points
-    for registry in ("gbdfl", "zags", "vehicles"):
+    for registry in ("gbdfl", "zags", "vehicles", "insurance"):
         assert f"{registry} = regbus.adapters." in entry_points
+    assert "[regbus.mocks]" in entry_points
+    for registry in ("gbdfl", "zags", "vehicles", "insurance"):
+        assert f"{registry} = regbus.mocks.{registry}:" in entry_points
     assert "regbus = regbus.bus.cli:main" in entry_points
 
 

@@ -1,7 +1,7 @@
-"""A service's payload schema (an XSD shipped in the package): build request
+"""A service's payload schema (an XSD, or a WSDL's inline schema): build request
 elements and check answers against it before mapping them.
 
-    person = PayloadSchema("gbdfl.xsd")
+    person = PayloadSchema("gbdfl.xsd")         # or a Path, or files("pkg") / "x.xsd"
     request = person.build("PersonRequest", iin="850314354052")
     answer = person.check(element, "PersonResponse")   # ValueError if it does not fit
 """
@@ -13,21 +13,36 @@ import copy
 from lxml import etree
 
 from regbus.adapters.soap import descriptions
+from regbus.adapters.soap.catalogue import Catalogue, inline_schema
+from regbus.adapters.soap.descriptions import DescriptionSource
 
 XSD = "http://www.w3.org/2001/XMLSchema"
 
 
 class PayloadSchema:
-    """The elements of one target namespace, validated with lxml."""
+    """The elements of one target namespace, validated with lxml.
 
-    def __init__(self, name: str) -> None:
-        root = descriptions.parse(descriptions.read(name))
+    Imports resolve offline, as for :class:`~regbus.adapters.soap.client.SoapClient`.
+    """
+
+    def __init__(self, source: DescriptionSource) -> None:
+        catalogue = Catalogue(source)
+        name = catalogue.document.name
+        parser = descriptions.secure_parser()
+        resolver = catalogue.resolver()
+        parser.resolvers.add(resolver)
+        data = catalogue.load(catalogue.location)
+        root = etree.fromstring(data, parser, base_url=catalogue.location)
         if root.tag != f"{{{XSD}}}schema":  # a WSDL: use its inline schema
-            root = root.find(f".//{{{XSD}}}schema")
-            if root is None:
-                raise ValueError(f"{name} holds no XML schema")
+            data = inline_schema(root, name)
+            root = etree.fromstring(data, parser, base_url=catalogue.location)
         self.namespace: str = root.get("targetNamespace", "")
-        self._schema = etree.XMLSchema(root)
+        try:
+            self._schema = etree.XMLSchema(root)
+        except etree.XMLSchemaParseError as exc:
+            if resolver.refused:
+                raise resolver.refused[0] from exc
+            raise
 
     def qname(self, local: str) -> str:
         return f"{{{self.namespace}}}{local}"

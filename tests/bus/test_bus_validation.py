@@ -1,21 +1,22 @@
 import pytest
 
-from regbus.adapters.base import AdapterSpec, Operation, Param
 from regbus.adapters.errors import InvalidParameter, UnknownOperation
+from regbus.adapters.kinds import DATE, IIN, PLATE, VIN, custom, enum, pattern
+from regbus.adapters.spec import Operation, Param, Registry
 from regbus.bus.validation import validate
 
-SPEC = AdapterSpec(
+SPEC = Registry(
     registry="vehicles",
     name="Vehicles",
     protocol="rest",
     operations=(
         Operation(
             "get_vehicle",
-            (Param("plate", "plate", required=False), Param("vin", "vin", required=False)),
+            (Param("plate", PLATE, required=False), Param("vin", VIN, required=False)),
             one_of=("plate", "vin"),
         ),
-        Operation("list_vehicles_by_owner", (Param("iin", "iin"),)),
-        Operation("register", (Param("iin", "iin"), Param("note", required=False)), writes=True),
+        Operation("list_vehicles_by_owner", (Param("iin", IIN),)),
+        Operation("register", (Param("iin", IIN), Param("note", required=False)), writes=True),
     ),
 )
 
@@ -71,3 +72,69 @@ def test_unknown_operation_lists_the_known_ones() -> None:
 
 def test_write_without_idempotency_key_is_not_retry_safe() -> None:
     assert not validate(SPEC, "register", {"iin": "850314354052"}).retry_safe
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "reason"),
+    [
+        ("iin", "٨٥٠٣١٤٣٥٤٠٥٢", "INVALID_IIN"),  # Arabic-Indic digits
+        ("iin", "85031435405²", "INVALID_IIN"),  # a superscript digit
+        ("iin", "850314354052\n", "INVALID_IIN"),
+        ("iin", " 850314354052", "INVALID_IIN"),
+        ("iin", "".join(chr(0xFF10 + int(d)) for d in "850314354052"), "INVALID_IIN"),  # fullwidth
+    ],
+)
+def test_only_exact_ascii_identifiers_pass(param: str, value: str, reason: str) -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        validate(SPEC, "list_vehicles_by_owner", {param: value})
+    assert caught.value.reason == reason
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize("plate", ["123ABC01\n", "123abc01", "123ABC01 ", "\uff1123ABC01"])
+def test_plates_in_exact_form_only(plate: str) -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        validate(SPEC, "get_vehicle", {"plate": plate})
+    assert caught.value.reason == "INVALID_PLATE"
+
+
+def test_a_huge_value_is_refused_with_a_short_message() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        validate(SPEC, "list_vehicles_by_owner", {"iin": "8" * 7000})
+    assert len(str(caught.value)) < 200 and "7000 characters" in str(caught.value)
+
+
+CADASTRAL = pattern("cadastral", r"[0-9]{2}:[0-9]{3}:[0-9]{3}", like="21:320:018")
+EXTRA = Registry(
+    registry="land",
+    name="Land",
+    protocol="rest",
+    operations=(
+        Operation(
+            "find",
+            (
+                Param("number", CADASTRAL),
+                Param("on", DATE, required=False),
+                Param("use", enum("use", "farm", "housing"), required=False),
+                Param("even", custom("even", lambda v: None if v in "02468" else "odd"), False),
+                Param("note", required=False),
+            ),
+        ),
+    ),
+)
+
+
+def test_pattern_enum_date_and_custom_kinds() -> None:
+    good = {"number": "21:320:018", "on": "2026-02-28", "use": "farm", "even": "4", "note": "ok"}
+    assert validate(EXTRA, "find", good).name == "find"
+    bad = {
+        "number": ("21:320:018\n", "INVALID_CADASTRAL"),
+        "on": ("2026-02-30", "INVALID_DATE"),
+        "use": ("Farm", "INVALID_USE"),
+        "even": ("3", "INVALID_EVEN"),
+        "note": ("a\x00b", "INVALID_TEXT"),
+    }
+    for field, (value, reason) in bad.items():
+        with pytest.raises(InvalidParameter) as caught:
+            validate(EXTRA, "find", {**good, field: value})
+        assert (caught.value.field, caught.value.reason) == (field, reason)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.declared import declared
 from regbus.adapters.errors import (
     RegistryFault,
     RegistryRejected,
@@ -16,10 +17,12 @@ from regbus.adapters.errors import (
     SubjectNotFound,
 )
 from regbus.adapters.rest import RestClient
-from regbus.adapters.vehicles import VehiclesAdapter
+from regbus.adapters.vehicles import VEHICLES
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.vehicles import VehiclesMock
+
+VehiclesAdapter = declared(VEHICLES)
 
 CONTEXT = CallContext(request_id="req-42")
 

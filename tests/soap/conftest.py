@@ -10,13 +10,17 @@ import httpx
 import pytest
 
 from regbus.adapters.base import CallContext, Endpoint
-from regbus.adapters.gbdfl import GbdflAdapter
+from regbus.adapters.declared import declared
+from regbus.adapters.gbdfl import GBDFL
 from regbus.adapters.soap.shep import SyncChannel
-from regbus.adapters.zags import ZagsAdapter
+from regbus.adapters.zags import ZAGS
 from regbus.mocks.gbdfl import GbdflMock
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.zags import ZagsMock
+
+GbdflAdapter = declared(GBDFL)
+ZagsAdapter = declared(ZAGS)
 
 SHEP_URL = "http://shep.test/bip-sync/"
 

@@ -11,13 +11,17 @@ from lxml import etree
 from zeep.exceptions import Fault
 
 from regbus.adapters.base import Adapter, CallContext
+from regbus.adapters.declared import declared
 from regbus.adapters.errors import RegistryFault, RegistryRejected
-from regbus.adapters.gbdfl import GbdflAdapter
+from regbus.adapters.gbdfl import GBDFL
 from regbus.adapters.http import require_http_url
 from regbus.adapters.soap.client import SoapFault, generic_fault_error
-from regbus.adapters.zags import ZagsAdapter
+from regbus.adapters.zags import ZAGS
 from regbus.mocks.faults import parse_fault
 from regbus.mocks.server import MockServer
+
+GbdflAdapter = declared(GBDFL)
+ZagsAdapter = declared(ZAGS)
 
 CALLS = {"gbdfl": ("get_person", "person"), "zags": ("list_acts", "civil_acts")}
 
@@ -53,8 +57,8 @@ def test_generic_fault_rule() -> None:
 
 def test_entry_points_name_the_adapter_classes() -> None:
     installed = {ep.name: ep for ep in entry_points(group="regbus.adapters")}
-    assert installed["gbdfl"].load() is GbdflAdapter
-    assert installed["zags"].load() is ZagsAdapter
+    assert installed["gbdfl"].load() is GBDFL
+    assert installed["zags"].load() is ZAGS
     assert GbdflAdapter.spec.protocol == "shep-soap"
     assert ZagsAdapter.spec.protocol == "soap"
 

@@ -10,6 +10,7 @@ import zeep
 from lxml import etree
 
 from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.declared import declared
 from regbus.adapters.errors import (
     RegistryFailure,
     RegistryFault,
@@ -17,11 +18,13 @@ from regbus.adapters.errors import (
     RegistryUnavailable,
     SubjectNotFound,
 )
-from regbus.adapters.gbdfl import GbdflAdapter
+from regbus.adapters.gbdfl import GBDFL
 from regbus.adapters.soap.shep import TYPES_NS
 from regbus.mocks.faults import parse_fault
 from regbus.mocks.server import MockServer
 from regbus.v1 import records_pb2
+
+GbdflAdapter = declared(GBDFL)
 
 ARMAN = "850314354052"
 UNKNOWN = "940512410508"

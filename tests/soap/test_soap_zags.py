@@ -10,6 +10,7 @@ import zeep
 from lxml import etree
 
 from regbus.adapters.base import CallContext, Endpoint
+from regbus.adapters.declared import declared
 from regbus.adapters.errors import (
     RegistryFailure,
     RegistryFault,
@@ -18,7 +19,9 @@ from regbus.adapters.errors import (
     SubjectNotFound,
 )
 from regbus.adapters.soap.client import SoapFault
-from regbus.adapters.zags import NAMESPACE, ZagsAdapter, zags_fault_error
+from regbus.adapters.spec import Soap
+from regbus.adapters.wires import fault_mapper
+from regbus.adapters.zags import ZAGS
 from regbus.mocks.faults import parse_fault
 from regbus.mocks.server import MockServer
 from regbus.v1 import records_pb2
@@ -29,6 +32,10 @@ ALIKHAN = "261005565684"
 DAUREN = "771130308916"  # in the population, named in no act
 UNKNOWN = "940512410508"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+NAMESPACE = "urn:kz:zags:civil-acts:v1"
+ZagsAdapter = declared(ZAGS)
+assert isinstance(ZAGS.wire, Soap)
+zags_fault_error = fault_mapper("zags", ZAGS.wire.faults)
 
 
 async def test_acts_of_a_person_in_every_role(zags: ZagsAdapter, context: CallContext) -> None:

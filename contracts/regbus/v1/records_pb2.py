@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17regbus/v1/records.proto\x12\tregbus.v1\x1a\x1cgoogle/protobuf/struct.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\x8c\x02\n\x06Person\x12\x0b\n\x03iin\x18\x01 \x01(\t\x12\x11\n\tlast_name\x18\x02 \x01(\t\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x12\n\npatronymic\x18\x04 \x01(\t\x12\x1b\n\x03sex\x18\x05 \x01(\x0e\x32\x0e.regbus.v1.Sex\x12#\n\nbirth_date\x18\x06 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x13\n\x0b\x62irth_place\x18\x07 \x01(\t\x12\x13\n\x0b\x63itizenship\x18\x08 \x01(\t\x12\x10\n\x08\x64\x65\x63\x65\x61sed\x18\t \x01(\x08\x12#\n\ndeath_date\x18\n \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x17\n\x0f\x64ocument_number\x18\x0b \x01(\t\"\xc3\x01\n\x08\x43ivilAct\x12\x12\n\nact_number\x18\x01 \x01(\t\x12%\n\x04type\x18\x02 \x01(\x0e\x32\x17.regbus.v1.CivilActType\x12&\n\rregistered_on\x18\x03 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x17\n\x0fregistry_office\x18\x04 \x01(\t\x12\x13\n\x0bsubject_iin\x18\x05 \x01(\t\x12\x0c\n\x04role\x18\x06 \x01(\t\x12\x18\n\x10participant_iins\x18\x07 \x03(\t\"1\n\x0c\x43ivilActList\x12!\n\x04\x61\x63ts\x18\x01 \x03(\x0b\x32\x13.regbus.v1.CivilAct\"\xab\x01\n\x07Vehicle\x12\r\n\x05plate\x18\x01 \x01(\t\x12\x0b\n\x03vin\x18\x02 \x01(\t\x12\x0c\n\x04make\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\x12\x0e\n\x06\x63olour\x18\x06 \x01(\t\x12\x11\n\towner_iin\x18\x07 \x01(\t\x12&\n\rregistered_on\x18\x08 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x0e\n\x06status\x18\t \x01(\t\"3\n\x0bVehicleList\x12$\n\x08vehicles\x18\x01 \x03(\x0b\x32\x12.regbus.v1.Vehicle\"\xe3\x01\n\x06Record\x12#\n\x06person\x18\x01 \x01(\x0b\x32\x11.regbus.v1.PersonH\x00\x12-\n\ncivil_acts\x18\x02 \x01(\x0b\x32\x17.regbus.v1.CivilActListH\x00\x12%\n\x07vehicle\x18\x03 \x01(\x0b\x32\x12.regbus.v1.VehicleH\x00\x12*\n\x08vehicles\x18\x04 \x01(\x0b\x32\x16.regbus.v1.VehicleListH\x00\x12*\n\x07generic\x18\x64 \x01(\x0b\x32\x17.google.protobuf.StructH\x00\x42\x06\n\x04kind*8\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEX_MALE\x10\x01\x12\x0e\n\nSEX_FEMALE\x10\x02*\xbb\x01\n\x0c\x43ivilActType\x12\x1e\n\x1a\x43IVIL_ACT_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43IVIL_ACT_TYPE_BIRTH\x10\x01\x12\x1b\n\x17\x43IVIL_ACT_TYPE_MARRIAGE\x10\x02\x12\x1a\n\x16\x43IVIL_ACT_TYPE_DIVORCE\x10\x03\x12\x1e\n\x1a\x43IVIL_ACT_TYPE_NAME_CHANGE\x10\x04\x12\x18\n\x14\x43IVIL_ACT_TYPE_DEATH\x10\x05\x42$\n\x0ckz.regbus.v1P\x01Z\x12regbus/v1;regbusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17regbus/v1/records.proto\x12\tregbus.v1\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\x8c\x02\n\x06Person\x12\x0b\n\x03iin\x18\x01 \x01(\t\x12\x11\n\tlast_name\x18\x02 \x01(\t\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x12\n\npatronymic\x18\x04 \x01(\t\x12\x1b\n\x03sex\x18\x05 \x01(\x0e\x32\x0e.regbus.v1.Sex\x12#\n\nbirth_date\x18\x06 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x13\n\x0b\x62irth_place\x18\x07 \x01(\t\x12\x13\n\x0b\x63itizenship\x18\x08 \x01(\t\x12\x10\n\x08\x64\x65\x63\x65\x61sed\x18\t \x01(\x08\x12#\n\ndeath_date\x18\n \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x17\n\x0f\x64ocument_number\x18\x0b \x01(\t\"\xc3\x01\n\x08\x43ivilAct\x12\x12\n\nact_number\x18\x01 \x01(\t\x12%\n\x04type\x18\x02 \x01(\x0e\x32\x17.regbus.v1.CivilActType\x12&\n\rregistered_on\x18\x03 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x17\n\x0fregistry_office\x18\x04 \x01(\t\x12\x13\n\x0bsubject_iin\x18\x05 \x01(\t\x12\x0c\n\x04role\x18\x06 \x01(\t\x12\x18\n\x10participant_iins\x18\x07 \x03(\t\"1\n\x0c\x43ivilActList\x12!\n\x04\x61\x63ts\x18\x01 \x03(\x0b\x32\x13.regbus.v1.CivilAct\"\xab\x01\n\x07Vehicle\x12\r\n\x05plate\x18\x01 \x01(\t\x12\x0b\n\x03vin\x18\x02 \x01(\t\x12\x0c\n\x04make\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0c\n\x04year\x18\x05 \x01(\x05\x12\x0e\n\x06\x63olour\x18\x06 \x01(\t\x12\x11\n\towner_iin\x18\x07 \x01(\t\x12&\n\rregistered_on\x18\x08 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\x0e\n\x06status\x18\t \x01(\t\"3\n\x0bVehicleList\x12$\n\x08vehicles\x18\x01 \x03(\x0b\x32\x12.regbus.v1.Vehicle\"\xda\x01\n\x0fInsurancePolicy\x12\x15\n\rpolicy_number\x18\x01 \x01(\t\x12\x0f\n\x07insurer\x18\x02 \x01(\t\x12\r\n\x05plate\x18\x03 \x01(\t\x12\x0b\n\x03vin\x18\x04 \x01(\t\x12\x12\n\nholder_iin\x18\x05 \x01(\t\x12#\n\nvalid_from\x18\x06 \x01(\x0b\x32\x0f.regbus.v1.Date\x12!\n\x08valid_to\x18\x07 \x01(\x0b\x32\x0f.regbus.v1.Date\x12\'\n\x06status\x18\x08 \x01(\x0e\x32\x17.regbus.v1.PolicyStatus\"C\n\x13InsurancePolicyList\x12,\n\x08policies\x18\x01 \x03(\x0b\x32\x1a.regbus.v1.InsurancePolicy\"\xd1\x02\n\x06Record\x12#\n\x06person\x18\x01 \x01(\x0b\x32\x11.regbus.v1.PersonH\x00\x12-\n\ncivil_acts\x18\x02 \x01(\x0b\x32\x17.regbus.v1.CivilActListH\x00\x12%\n\x07vehicle\x18\x03 \x01(\x0b\x32\x12.regbus.v1.VehicleH\x00\x12*\n\x08vehicles\x18\x04 \x01(\x0b\x32\x16.regbus.v1.VehicleListH\x00\x12\x32\n\x08policies\x18\x05 \x01(\x0b\x32\x1e.regbus.v1.InsurancePolicyListH\x00\x12*\n\x07generic\x18\x64 \x01(\x0b\x32\x17.google.protobuf.StructH\x00\x12)\n\textension\x18\x65 \x01(\x0b\x32\x14.google.protobuf.AnyH\x00\x12\r\n\x04type\x18\xc8\x01 \x01(\tB\x06\n\x04kind*8\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEX_MALE\x10\x01\x12\x0e\n\nSEX_FEMALE\x10\x02*\xbb\x01\n\x0c\x43ivilActType\x12\x1e\n\x1a\x43IVIL_ACT_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43IVIL_ACT_TYPE_BIRTH\x10\x01\x12\x1b\n\x17\x43IVIL_ACT_TYPE_MARRIAGE\x10\x02\x12\x1a\n\x16\x43IVIL_ACT_TYPE_DIVORCE\x10\x03\x12\x1e\n\x1a\x43IVIL_ACT_TYPE_NAME_CHANGE\x10\x04\x12\x18\n\x14\x43IVIL_ACT_TYPE_DEATH\x10\x05*\x7f\n\x0cPolicyStatus\x12\x1d\n\x19POLICY_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_STATUS_VALID\x10\x01\x12\x19\n\x15POLICY_STATUS_EXPIRED\x10\x02\x12\x1c\n\x18POLICY_STATUS_TERMINATED\x10\x03\x42$\n\x0ckz.regbus.v1P\x01Z\x12regbus/v1;regbusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,22 +34,28 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'regbus.v1.records_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\014kz.regbus.v1P\001Z\022regbus/v1;regbusv1'
-  _globals['_SEX']._serialized_start=1095
-  _globals['_SEX']._serialized_end=1151
-  _globals['_CIVILACTTYPE']._serialized_start=1154
-  _globals['_CIVILACTTYPE']._serialized_end=1341
-  _globals['_DATE']._serialized_start=68
-  _globals['_DATE']._serialized_end=116
-  _globals['_PERSON']._serialized_start=119
-  _globals['_PERSON']._serialized_end=387
-  _globals['_CIVILACT']._serialized_start=390
-  _globals['_CIVILACT']._serialized_end=585
-  _globals['_CIVILACTLIST']._serialized_start=587
-  _globals['_CIVILACTLIST']._serialized_end=636
-  _globals['_VEHICLE']._serialized_start=639
-  _globals['_VEHICLE']._serialized_end=810
-  _globals['_VEHICLELIST']._serialized_start=812
-  _globals['_VEHICLELIST']._serialized_end=863
-  _globals['_RECORD']._serialized_start=866
-  _globals['_RECORD']._serialized_end=1093
+  _globals['_SEX']._serialized_start=1522
+  _globals['_SEX']._serialized_end=1578
+  _globals['_CIVILACTTYPE']._serialized_start=1581
+  _globals['_CIVILACTTYPE']._serialized_end=1768
+  _globals['_POLICYSTATUS']._serialized_start=1770
+  _globals['_POLICYSTATUS']._serialized_end=1897
+  _globals['_DATE']._serialized_start=95
+  _globals['_DATE']._serialized_end=143
+  _globals['_PERSON']._serialized_start=146
+  _globals['_PERSON']._serialized_end=414
+  _globals['_CIVILACT']._serialized_start=417
+  _globals['_CIVILACT']._serialized_end=612
+  _globals['_CIVILACTLIST']._serialized_start=614
+  _globals['_CIVILACTLIST']._serialized_end=663
+  _globals['_VEHICLE']._serialized_start=666
+  _globals['_VEHICLE']._serialized_end=837
+  _globals['_VEHICLELIST']._serialized_start=839
+  _globals['_VEHICLELIST']._serialized_end=890
+  _globals['_INSURANCEPOLICY']._serialized_start=893
+  _globals['_INSURANCEPOLICY']._serialized_end=1111
+  _globals['_INSURANCEPOLICYLIST']._serialized_start=1113
+  _globals['_INSURANCEPOLICYLIST']._serialized_end=1180
+  _globals['_RECORD']._serialized_start=1183
+  _globals['_RECORD']._serialized_end=1520
 # @@protoc_insertion_point(module_scope)

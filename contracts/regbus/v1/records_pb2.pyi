@@ -1,3 +1,4 @@
+from google.protobuf import any_pb2 as _any_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -22,6 +23,13 @@ class CivilActType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CIVIL_ACT_TYPE_DIVORCE: _ClassVar[CivilActType]
     CIVIL_ACT_TYPE_NAME_CHANGE: _ClassVar[CivilActType]
     CIVIL_ACT_TYPE_DEATH: _ClassVar[CivilActType]
+
+class PolicyStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    POLICY_STATUS_UNSPECIFIED: _ClassVar[PolicyStatus]
+    POLICY_STATUS_VALID: _ClassVar[PolicyStatus]
+    POLICY_STATUS_EXPIRED: _ClassVar[PolicyStatus]
+    POLICY_STATUS_TERMINATED: _ClassVar[PolicyStatus]
 SEX_UNSPECIFIED: Sex
 SEX_MALE: Sex
 SEX_FEMALE: Sex
@@ -31,6 +39,10 @@ CIVIL_ACT_TYPE_MARRIAGE: CivilActType
 CIVIL_ACT_TYPE_DIVORCE: CivilActType
 CIVIL_ACT_TYPE_NAME_CHANGE: CivilActType
 CIVIL_ACT_TYPE_DEATH: CivilActType
+POLICY_STATUS_UNSPECIFIED: PolicyStatus
+POLICY_STATUS_VALID: PolicyStatus
+POLICY_STATUS_EXPIRED: PolicyStatus
+POLICY_STATUS_TERMINATED: PolicyStatus
 
 class Date(_message.Message):
     __slots__ = ("year", "month", "day")
@@ -120,16 +132,48 @@ class VehicleList(_message.Message):
     vehicles: _containers.RepeatedCompositeFieldContainer[Vehicle]
     def __init__(self, vehicles: _Optional[_Iterable[_Union[Vehicle, _Mapping]]] = ...) -> None: ...
 
+class InsurancePolicy(_message.Message):
+    __slots__ = ("policy_number", "insurer", "plate", "vin", "holder_iin", "valid_from", "valid_to", "status")
+    POLICY_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    INSURER_FIELD_NUMBER: _ClassVar[int]
+    PLATE_FIELD_NUMBER: _ClassVar[int]
+    VIN_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_IIN_FIELD_NUMBER: _ClassVar[int]
+    VALID_FROM_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    policy_number: str
+    insurer: str
+    plate: str
+    vin: str
+    holder_iin: str
+    valid_from: Date
+    valid_to: Date
+    status: PolicyStatus
+    def __init__(self, policy_number: _Optional[str] = ..., insurer: _Optional[str] = ..., plate: _Optional[str] = ..., vin: _Optional[str] = ..., holder_iin: _Optional[str] = ..., valid_from: _Optional[_Union[Date, _Mapping]] = ..., valid_to: _Optional[_Union[Date, _Mapping]] = ..., status: _Optional[_Union[PolicyStatus, str]] = ...) -> None: ...
+
+class InsurancePolicyList(_message.Message):
+    __slots__ = ("policies",)
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
+    policies: _containers.RepeatedCompositeFieldContainer[InsurancePolicy]
+    def __init__(self, policies: _Optional[_Iterable[_Union[InsurancePolicy, _Mapping]]] = ...) -> None: ...
+
 class Record(_message.Message):
-    __slots__ = ("person", "civil_acts", "vehicle", "vehicles", "generic")
+    __slots__ = ("person", "civil_acts", "vehicle", "vehicles", "policies", "generic", "extension", "type")
     PERSON_FIELD_NUMBER: _ClassVar[int]
     CIVIL_ACTS_FIELD_NUMBER: _ClassVar[int]
     VEHICLE_FIELD_NUMBER: _ClassVar[int]
     VEHICLES_FIELD_NUMBER: _ClassVar[int]
+    POLICIES_FIELD_NUMBER: _ClassVar[int]
     GENERIC_FIELD_NUMBER: _ClassVar[int]
+    EXTENSION_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
     person: Person
     civil_acts: CivilActList
     vehicle: Vehicle
     vehicles: VehicleList
+    policies: InsurancePolicyList
     generic: _struct_pb2.Struct
-    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., civil_acts: _Optional[_Union[CivilActList, _Mapping]] = ..., vehicle: _Optional[_Union[Vehicle, _Mapping]] = ..., vehicles: _Optional[_Union[VehicleList, _Mapping]] = ..., generic: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    extension: _any_pb2.Any
+    type: str
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., civil_acts: _Optional[_Union[CivilActList, _Mapping]] = ..., vehicle: _Optional[_Union[Vehicle, _Mapping]] = ..., vehicles: _Optional[_Union[VehicleList, _Mapping]] = ..., policies: _Optional[_Union[InsurancePolicyList, _Mapping]] = ..., generic: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., extension: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., type: _Optional[str] = ...) -> None: ...

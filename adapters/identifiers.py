@@ -1,5 +1,8 @@
 """Identifier rules: IIN and BIN check digits, vehicle plates and VINs.
 
+Only exact forms pass: ASCII digits and letters, no surrounding whitespace or
+trailing newline, no digits of other scripts (``str.isdigit`` accepts those).
+
 >>> iin_problem("850314354052") is None
 True
 """
@@ -10,8 +13,9 @@ import re
 
 _W1 = tuple(range(1, 12))
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
-_PLATE = re.compile(r"^(?:\d{3}[A-Z]{2,3}\d{2}|[A-Z]\d{3}[A-Z]{2,3})$")
-_VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
+_PLATE = re.compile(r"(?:[0-9]{3}[A-Z]{2,3}[0-9]{2}|[A-Z][0-9]{3}[A-Z]{2,3})")
+_VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def check_digit(first11: str) -> int | None:
@@ -26,8 +30,8 @@ def check_digit(first11: str) -> int | None:
 
 
 def _number_problem(value: str, what: str) -> str | None:
-    if len(value) != 12 or not value.isdigit():
-        return f"{what} must be 12 digits, got {len(value)} characters"
+    if len(value) != 12 or not _DIGITS.fullmatch(value):
+        return f"{what} must be 12 ASCII digits 0-9, got {shown(value)}"
     expected = check_digit(value[:11])
     if expected is None:
         return f"{what} {value} can never be issued (its check digit cannot be computed)"
@@ -61,13 +65,18 @@ def bin_problem(value: str) -> str | None:
 
 def plate_problem(value: str) -> str | None:
     """Why ``value`` is not a vehicle plate (e.g. 123ABC01), or None."""
-    if not _PLATE.match(value):
-        return f"plate {value!r} is not a registration plate like 123ABC01"
+    if not _PLATE.fullmatch(value):
+        return f"plate {shown(value)} is not a registration plate like 123ABC01"
     return None
 
 
 def vin_problem(value: str) -> str | None:
     """Why ``value`` is not a 17-character VIN, or None."""
-    if not _VIN.match(value):
-        return f"VIN {value!r} must be 17 characters of A-Z and 0-9 without I, O and Q"
+    if not _VIN.fullmatch(value):
+        return f"VIN {shown(value)} must be 17 characters of A-Z and 0-9 without I, O and Q"
     return None
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """``value`` quoted for an error message, cut short so a huge input stays small."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"

@@ -1,6 +1,12 @@
 import pytest
 
-from regbus.bus.identifiers import bin_problem, check_digit, iin_problem, plate_problem, vin_problem
+from regbus.adapters.identifiers import (
+    bin_problem,
+    check_digit,
+    iin_problem,
+    plate_problem,
+    vin_problem,
+)
 
 DEMO_IINS = [
     "850314354052",

@@ -1,0 +1,106 @@
+"""An adapter made from a declaration: the wire style sends, the paths map.
+
+GbdflAdapter = declared(GBDFL)       # what the entry point loader does
+adapter = GbdflAdapter(endpoint)     # checks GBDFL against its WSDL/XSD/OpenAPI
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from regbus.adapters.base import Adapter, CallContext, Endpoint
+from regbus.adapters.checks import raise_problems, spec_problems
+from regbus.adapters.errors import RegistryRejected, SubjectNotFound, UnknownOperation
+from regbus.adapters.mapping import to_record
+from regbus.adapters.spec import Operation, Registry
+from regbus.adapters.views import View
+from regbus.adapters.wires import open_wire
+from regbus.v1 import records_pb2
+
+
+class DeclaredAdapter(Adapter):
+    """Runs the operations of ``spec`` over its wire; subclassed by :func:`declared`."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        raise_problems(self.spec, list(spec_problems(self.spec)))
+        self._wire = open_wire(self.spec, endpoint)
+        raise_problems(self.spec, self._wire.problems(self.spec))
+
+    async def call(
+        self, operation: str, params: Mapping[str, str], context: CallContext
+    ) -> records_pb2.Record:
+        op = self.spec.operation(operation)
+        if op is None:
+            raise UnknownOperation(f"no operation {operation!r}", registry=self.spec.registry)
+        view = await self._wire.request(op, params, context)
+        try:
+            self._business_outcome(op, view, params)
+            if op.handler is not None:
+                record = op.handler(view, params)
+            else:
+                assert op.record is not None  # checked when the adapter loaded
+                record = to_record(op.record, view, params)
+            _check_echo(op, record, params)
+        except ValueError as exc:
+            raise self._wire.malformed(str(exc), operation) from exc
+        return record
+
+    def _business_outcome(self, op: Operation, view: View, params: Mapping[str, str]) -> None:
+        status = op.status
+        if status is None:
+            return
+        code = view.text(status.path)
+        explained = f"{code}: {view.text(status.message)}" if status.message else code
+        if code in status.not_found:
+            subject = ", ".join(f"{k} {v}" for k, v in params.items())
+            raise SubjectNotFound(
+                f"nothing known about {subject} ({explained})",
+                registry=self.spec.registry,
+                operation=op.name,
+            )
+        if code in status.rejected:
+            raise RegistryRejected(
+                f"the registry refused the request ({explained})",
+                registry=self.spec.registry,
+                operation=op.name,
+            )
+        if code not in status.ok:
+            raise ValueError(f"unexpected result code {explained}")
+
+    async def aclose(self) -> None:
+        await self._wire.aclose()
+
+
+def _check_echo(op: Operation, record: records_pb2.Record, params: Mapping[str, str]) -> None:
+    """An answer about another subject than the one asked for is unreadable."""
+    if not op.echo:
+        return
+    kind = record.WhichOneof("kind")
+    if kind is None or kind in ("generic", "extension"):
+        items: list[object] = []
+    else:
+        message = getattr(record, kind)
+        lists = [f for f in message.DESCRIPTOR.fields if f.is_repeated and f.message_type]
+        items = list(getattr(message, lists[0].name)) if lists else [message]
+    for param, field in op.echo.items():
+        asked = params.get(param)
+        if not asked:
+            continue
+        for item in items:
+            got = getattr(item, field)
+            if got != asked:
+                raise ValueError(f"the answer is about {field} {got!r:.40}, not {asked}")
+
+
+_classes: dict[int, tuple[Registry, type[Adapter]]] = {}
+
+
+def declared(registry: Registry) -> type[Adapter]:
+    """The adapter class of a declaration (the same class every time)."""
+    known = _classes.get(id(registry))
+    if known is None:
+        name = "".join(part.title() for part in registry.registry.split("_")) + "Adapter"
+        cls = type(name, (DeclaredAdapter,), {"spec": registry, "__module__": __name__})
+        known = _classes[id(registry)] = (registry, cls)
+    return known[1]

@@ -1,0 +1,214 @@
+"""Turn an answer into a record by the paths its declaration gives.
+
+    record = to_record(Into("person", {"iin": "iin", "birth_date": "birthDate"}), view, params)
+
+Values are converted to the type of the record field they fill, strictly: a
+JSON number is not accepted as text, nor text as a number, except that XML
+text converts to numbers, booleans, dates and enum values. A missing
+required value, or one that does not convert, is a ``ValueError`` naming the
+field; the adapter reports it as a malformed answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from regbus.adapters.spec import Into, Source
+from regbus.adapters.views import View
+from regbus.v1 import records_pb2
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTS = {
+    FieldDescriptor.TYPE_INT32,
+    FieldDescriptor.TYPE_INT64,
+    FieldDescriptor.TYPE_UINT32,
+    FieldDescriptor.TYPE_UINT64,
+    FieldDescriptor.TYPE_SINT32,
+    FieldDescriptor.TYPE_SINT64,
+}
+_FLOATS = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
+NO_VALUE = ("UNKNOWN", "UNSPECIFIED")
+# Field types whose JSON form is text too: strings, enum names, dates.
+_FROM_TEXT = {FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_ENUM, FieldDescriptor.TYPE_MESSAGE}
+_TYPE_NAMES = {
+    FieldDescriptor.TYPE_BOOL: "boolean",
+    **dict.fromkeys(_INTS, "whole number"),
+    **dict.fromkeys(_FLOATS, "number"),
+}
+
+
+# Descriptors are typed as Any: protobuf's C implementation has its own classes.
+Descriptor = Any
+
+
+def record_message(into: Into) -> Descriptor | None:
+    """The message a record of this kind is filled into (None for generic records)."""
+    if into.kind == "generic":
+        return None
+    field = records_pb2.Record.DESCRIPTOR.fields_by_name.get(into.kind)
+    if field is None or field.message_type is None:
+        kinds = ", ".join(f.name for f in records_pb2.Record.DESCRIPTOR.fields)
+        raise ValueError(f"no record kind {into.kind!r} (kinds: {kinds})")
+    message = field.message_type
+    return list_item(message) if into.each else message
+
+
+def list_item(message: Descriptor) -> Descriptor:
+    """The item type of a list record (its one repeated message field)."""
+    return _list_field(message).message_type
+
+
+def _list_field(message: Descriptor) -> Any:
+    repeated = [
+        f for f in message.fields if _repeated(f) and f.type == FieldDescriptor.TYPE_MESSAGE
+    ]
+    if len(repeated) != 1:
+        raise ValueError(f"{message.full_name} is not a list record")
+    return repeated[0]
+
+
+def to_record(into: Into, view: View, params: Mapping[str, str]) -> records_pb2.Record:
+    """The record ``into`` describes, read from ``view``."""
+    record = records_pb2.Record()
+    nodes = view.all(into.each) if into.each else [_single(view, into.at)]
+    if into.kind == "generic":
+        rows = [{name: _raw(name, src, node, params) for name, src in into.fields.items()}
+                for node in nodes]  # fmt: skip
+        clean = [{k: v for k, v in row.items() if v is not None} for row in rows]
+        record.generic.update({"items": clean} if into.each else clean[0])
+        record.type = into.type
+        return record
+    target = getattr(record, into.kind)
+    if into.each:
+        items = getattr(target, _list_field(target.DESCRIPTOR).name)
+        for node in nodes:
+            fill(items.add(), into.fields, node, params)
+    else:
+        fill(target, into.fields, nodes[0], params)
+    target.SetInParent()  # an empty list is still an answer
+    record.type = target.DESCRIPTOR.full_name
+    return record
+
+
+def _single(view: View, at: str) -> View:
+    if not at:
+        return view
+    found = view.all(at)
+    if not found:
+        raise ValueError(f"the answer has no {at}")
+    return found[0]
+
+
+def fill(
+    message: Message, fields: Mapping[str, Source], view: View, params: Mapping[str, str]
+) -> None:
+    """Set each field of ``message`` from its source in ``view``."""
+    for name, source in fields.items():
+        field = message.DESCRIPTOR.fields_by_name[name]
+        if _repeated(field) and isinstance(source, str):
+            values: Any = [node.get(".") for node in view.all(source.rstrip("?"))]
+        else:
+            values = _raw(name, source, view, params)
+        if values is None:
+            continue
+        try:
+            if _repeated(field):
+                getattr(message, name).extend(convert(field, v, view.textual) for v in values)
+            elif field.type == FieldDescriptor.TYPE_MESSAGE:
+                getattr(message, name).CopyFrom(convert(field, values, view.textual))
+            else:
+                setattr(message, name, convert(field, values, view.textual))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{message.DESCRIPTOR.name}.{name}: {exc}") from exc
+
+
+def _raw(name: str, source: Source, view: View, params: Mapping[str, str]) -> Any:
+    if callable(source):
+        return source(view, params)
+    path = source.rstrip("?")
+    value = view.get(path)
+    if value is None or value == "":
+        if source.endswith("?"):
+            return None
+        raise ValueError(f"the answer has no {path} (for {name})")
+    return value
+
+
+def convert(field: Any, value: Any, textual: bool = False) -> Any:
+    """``value`` as the type of ``field``; ``ValueError`` if it is not one.
+
+    ``textual`` answers (XML) carry every value as text, so text converts to
+    numbers and booleans; in JSON a number must be a number.
+    """
+    kind = field.type
+    if isinstance(value, Message):
+        return value
+    if isinstance(value, str) and not textual and kind not in _FROM_TEXT:
+        raise ValueError(f"expected a {_TYPE_NAMES.get(kind, 'value')}, got text {value!r:.40}")
+    if kind == FieldDescriptor.TYPE_STRING:
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, got {type(value).__name__}")
+        return value.strip()
+    if kind == FieldDescriptor.TYPE_BOOL:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip() in ("true", "false", "1", "0"):
+            return value.strip() in ("true", "1")
+        raise ValueError(f"expected true or false, got {value!r:.40}")
+    if kind in _INTS:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value)
+        raise ValueError(f"expected a whole number, got {value!r:.40}")
+    if kind in _FLOATS:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            return float(value)
+        raise ValueError(f"expected a number, got {value!r:.40}")
+    if kind == FieldDescriptor.TYPE_ENUM:
+        return _enum(field.enum_type, value)
+    if field.message_type is records_pb2.Date.DESCRIPTOR:
+        return to_date(value)
+    raise ValueError(f"cannot fill a {field.message_type.full_name} from {value!r:.40}")
+
+
+def to_date(value: Any) -> records_pb2.Date:
+    """A ``Date`` from ``YYYY-MM-DD`` (a time or zone after it is dropped) or a ``date``."""
+    if isinstance(value, str) and _DATE.match(value.strip()):
+        value = date.fromisoformat(value.strip()[:10])
+    if not isinstance(value, date):
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r:.40}")
+    return records_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def _enum(enum: Any, value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value in enum.values_by_number:
+            return value
+    elif isinstance(value, str):
+        name = value.strip().upper()
+        found = enum.values_by_name.get(f"{enum_prefix(enum)}{name}")
+        if found is not None:
+            return int(found.number)
+        if name in NO_VALUE or not name:
+            return 0
+    raise ValueError(f"{value!r:.40} is not a value of {enum.name}")
+
+
+def enum_prefix(enum: Any) -> str:
+    """``CivilActType`` -> ``CIVIL_ACT_TYPE_``, the proto style guide's value prefix."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum.name).upper() + "_"
+
+
+def _repeated(field: Any) -> bool:
+    return bool(field.is_repeated)

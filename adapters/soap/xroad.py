@@ -1,0 +1,239 @@
+"""X-Road message protocol 4.0 as a wire style: the SOAP headers every request
+carries, and the check that the answer echoes them.
+
+    xroad = XRoadHeaders.from_options(endpoint.options)
+    soap = SoapClient(wsdl, endpoint, registry="insurance", plugins=[xroad])
+    answer = await soap.send("GetPolicy", "get_policy", context=context, plate="123ABC01")
+
+The caller's ``context`` gives ``userId`` (its operator) and ``issue`` (its
+case number); it reaches the plugin through a context variable
+(:func:`~regbus.adapters.soap.client.on_behalf_of`), so concurrent calls
+cannot mix them up.
+
+Endpoint options (identifiers written as X-Road writes them):
+
+- ``xroad_client``: the bus, ``INSTANCE/CLASS/MEMBER/SUBSYSTEM`` (or ``INSTANCE/CLASS/MEMBER``);
+- ``xroad_service``: the provider, ``INSTANCE/CLASS/MEMBER/SUBSYSTEM``; the
+  service code is the SOAP operation;
+- ``xroad_service_version`` (optional): e.g. ``v1``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import zeep
+from lxml import etree
+
+from regbus.adapters.base import CallContext
+from regbus.adapters.soap.client import UnexpectedAnswer, current_caller
+
+XROAD = "http://x-road.eu/xsd/xroad.xsd"
+IDENTIFIERS = "http://x-road.eu/xsd/identifiers"
+PROTOCOL_VERSION = "4.0"
+NSMAP = {"xrd": XROAD, "iden": IDENTIFIERS}
+OBJECT_TYPE = f"{{{IDENTIFIERS}}}objectType"
+# Children of an identifier, in the order of identifiers.xsd.
+ID_FIELDS = (
+    "xRoadInstance",
+    "memberClass",
+    "memberCode",
+    "subsystemCode",
+    "serviceCode",
+    "serviceVersion",
+)
+CLIENT_OPTION = "xroad_client"
+SERVICE_OPTION = "xroad_service"
+VERSION_OPTION = "xroad_service_version"
+FORMAT = "INSTANCE/CLASS/MEMBER or INSTANCE/CLASS/MEMBER/SUBSYSTEM"
+
+
+@dataclass(frozen=True)
+class XRoadIdentity:
+    """A member, or one of its subsystems, in an X-Road instance."""
+
+    instance: str
+    member_class: str
+    member_code: str
+    subsystem_code: str = ""
+
+    @classmethod
+    def parse(cls, text: str, option: str = "identifier") -> XRoadIdentity:
+        """``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``; ``ValueError`` naming ``option``."""
+        parts = text.strip().split("/")
+        if len(parts) not in (3, 4) or not all(parts):
+            raise ValueError(f"option {option} must be {FORMAT}, got {text!r}")
+        return cls(*parts)
+
+    def __str__(self) -> str:
+        parts = (self.instance, self.member_class, self.member_code, self.subsystem_code)
+        return "/".join(p for p in parts if p)
+
+    @property
+    def object_type(self) -> str:
+        return "SUBSYSTEM" if self.subsystem_code else "MEMBER"
+
+
+@dataclass(frozen=True)
+class XRoadSettings:
+    """Who the bus is on X-Road, and whose service it calls."""
+
+    client: XRoadIdentity
+    service: XRoadIdentity
+    service_version: str = ""
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> XRoadSettings:
+        """Read ``xroad_client``, ``xroad_service``, ``xroad_service_version``."""
+        values: dict[str, XRoadIdentity] = {}
+        for key in (CLIENT_OPTION, SERVICE_OPTION):
+            value = str(options.get(key) or "")
+            if not value:
+                raise ValueError(f"X-Road needs the endpoint option {key}: {FORMAT}")
+            values[key] = XRoadIdentity.parse(value, key)
+        version = str(options.get(VERSION_OPTION) or "")
+        return cls(values[CLIENT_OPTION], values[SERVICE_OPTION], version)
+
+    def options(self) -> dict[str, str]:
+        """The endpoint options that configure these settings."""
+        found = {CLIENT_OPTION: str(self.client), SERVICE_OPTION: str(self.service)}
+        if self.service_version:
+            found[VERSION_OPTION] = self.service_version
+        return found
+
+
+def identifier(name: str, object_type: str, **fields: str) -> etree._Element:
+    """``<xrd:NAME iden:objectType=...>`` with the given identifier fields."""
+    element = etree.Element(f"{{{XROAD}}}{name}", {OBJECT_TYPE: object_type}, nsmap=NSMAP)
+    for field in ID_FIELDS:
+        if fields.get(field):
+            etree.SubElement(element, f"{{{IDENTIFIERS}}}{field}").text = fields[field]
+    return element
+
+
+def _fields(identity: XRoadIdentity) -> dict[str, str]:
+    return {
+        "xRoadInstance": identity.instance,
+        "memberClass": identity.member_class,
+        "memberCode": identity.member_code,
+        "subsystemCode": identity.subsystem_code,
+    }
+
+
+def client_header(settings: XRoadSettings) -> etree._Element:
+    """``xrd:client``: the bus, a MEMBER or a SUBSYSTEM."""
+    return identifier("client", settings.client.object_type, **_fields(settings.client))
+
+
+def service_header(settings: XRoadSettings, service_code: str) -> etree._Element:
+    """``xrd:service``: the provider's service ``service_code``."""
+    return identifier(
+        "service",
+        "SERVICE",
+        **_fields(settings.service),
+        serviceCode=service_code,
+        serviceVersion=settings.service_version,
+    )
+
+
+def read_identifier(element: etree._Element | None) -> tuple[str, ...]:
+    """An identifier as comparable values: objectType, then every field."""
+    if element is None:
+        return ()
+    values = [(element.findtext(f"{{{IDENTIFIERS}}}{f}") or "").strip() for f in ID_FIELDS]
+    return (element.get(OBJECT_TYPE, ""), *values)
+
+
+def request_headers(
+    settings: XRoadSettings, service_code: str, message_id: str, context: CallContext | None
+) -> list[etree._Element]:
+    """The X-Road headers of one request, in the order of the protocol."""
+    texts = {
+        "id": message_id,
+        "userId": context.operator_id if context else "",
+        "issue": context.case_number if context else "",
+        "protocolVersion": PROTOCOL_VERSION,
+    }
+    headers = [client_header(settings), service_header(settings, service_code)]
+    for name, text in texts.items():
+        if text:
+            element = etree.Element(f"{{{XROAD}}}{name}", nsmap=NSMAP)
+            element.text = text
+            headers.append(element)
+    return headers
+
+
+class XRoadMismatch(UnexpectedAnswer):
+    """The answer does not echo the request's X-Road headers."""
+
+
+@dataclass(frozen=True)
+class _Sent:
+    id: str
+    client: tuple[str, ...]
+    service: tuple[str, ...]
+
+
+# What the last request of this task carried; each asyncio task has its own copy.
+_SENT: ContextVar[_Sent | None] = ContextVar("regbus_xroad_sent", default=None)
+
+
+class XRoadHeaders(zeep.Plugin):
+    """Adds the X-Road 4.0 headers to every request; checks the answer echoes
+    ``id``, ``client`` and ``service`` (faults are exempt: security servers send
+    theirs without headers)."""
+
+    def __init__(
+        self, settings: XRoadSettings, *, new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+    ) -> None:
+        self.settings = settings
+        self._new_id = new_id
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> XRoadHeaders:
+        """The plugin for an endpoint's options (:meth:`XRoadSettings.from_options`)."""
+        return cls(XRoadSettings.from_options(options))
+
+    def egress(
+        self, envelope: etree._Element, http_headers: Any, operation: Any, binding_options: Any
+    ) -> tuple[etree._Element, Any]:
+        soap = etree.QName(envelope).namespace
+        header = envelope.find(f"{{{soap}}}Header")
+        if header is None:
+            header = etree.Element(f"{{{soap}}}Header")
+            envelope.insert(0, header)
+        for old in header.findall(f"{{{XROAD}}}*"):
+            header.remove(old)
+        message_id = self._new_id()
+        headers = request_headers(self.settings, operation.name, message_id, current_caller())
+        for position, element in enumerate(headers):
+            header.insert(position, element)
+        _SENT.set(_Sent(message_id, read_identifier(headers[0]), read_identifier(headers[1])))
+        return envelope, http_headers
+
+    def ingress(
+        self, envelope: etree._Element, http_headers: Any, operation: Any
+    ) -> tuple[etree._Element, Any]:
+        soap = etree.QName(envelope).namespace
+        if envelope.find(f"{{{soap}}}Body/{{{soap}}}Fault") is not None:
+            return envelope, http_headers
+        sent = _SENT.get()
+        if sent is None:
+            raise XRoadMismatch("X-Road answer to a request this client did not send")
+        header = envelope.find(f"{{{soap}}}Header")
+        if header is None:
+            raise XRoadMismatch(f"X-Road answer has no SOAP Header to echo request id {sent.id}")
+        echoed = (header.findtext(f"{{{XROAD}}}id") or "").strip()
+        if echoed != sent.id:
+            raise XRoadMismatch(
+                f"X-Road answer does not echo request id {sent.id} (got {echoed or 'none'})"
+            )
+        for name, expected in (("client", sent.client), ("service", sent.service)):
+            got = read_identifier(header.find(f"{{{XROAD}}}{name}"))
+            if got != expected:
+                raise XRoadMismatch(f"X-Road answer to {sent.id} names another {name}")
+        return envelope, http_headers

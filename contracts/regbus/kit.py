@@ -1,0 +1,86 @@
+"""What an adapter author needs, in one import.
+
+    from regbus.kit import IIN, Into, Operation, Param, Registry, Sample, Soap
+
+Declarations (:mod:`regbus.adapters.spec`), parameter kinds
+(:mod:`regbus.adapters.kinds`), answer views for mapping functions
+(:mod:`regbus.adapters.views`), the error tree (:mod:`regbus.adapters.errors`)
+and the mock kit (:mod:`regbus.mocks.soap`, :mod:`regbus.mocks.server`). The
+contract suite is :mod:`regbus.testing`.
+"""
+
+from regbus.adapters.base import Adapter, CallContext, Endpoint
+from regbus.adapters.errors import (
+    InvalidParameter,
+    RegbusError,
+    RegistryFault,
+    RegistryRejected,
+    RegistryTimeout,
+    RegistryUnavailable,
+    SubjectNotFound,
+)
+from regbus.adapters.kinds import (
+    BIN,
+    DATE,
+    IIN,
+    IIN_OR_BIN,
+    PLATE,
+    TEXT,
+    VIN,
+    Kind,
+    custom,
+    enum,
+    pattern,
+)
+from regbus.adapters.spec import (
+    Faults,
+    Into,
+    Operation,
+    Param,
+    Registry,
+    Rest,
+    Sample,
+    Shep,
+    Soap,
+    Status,
+    XRoad,
+)
+from regbus.adapters.views import JsonView, View, XmlView
+
+__all__ = [
+    "BIN",
+    "DATE",
+    "IIN",
+    "IIN_OR_BIN",
+    "PLATE",
+    "TEXT",
+    "VIN",
+    "Adapter",
+    "CallContext",
+    "Endpoint",
+    "Faults",
+    "Into",
+    "InvalidParameter",
+    "JsonView",
+    "Kind",
+    "Operation",
+    "Param",
+    "RegbusError",
+    "Registry",
+    "RegistryFault",
+    "RegistryRejected",
+    "RegistryTimeout",
+    "RegistryUnavailable",
+    "Rest",
+    "Sample",
+    "Shep",
+    "Soap",
+    "Status",
+    "SubjectNotFound",
+    "View",
+    "XRoad",
+    "XmlView",
+    "custom",
+    "enum",
+    "pattern",
+]
