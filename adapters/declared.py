@@ -7,6 +7,7 @@ adapter = GbdflAdapter(endpoint)     # checks GBDFL against its WSDL/XSD/OpenAPI
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from regbus.adapters.base import Adapter, CallContext, Endpoint
 from regbus.adapters.checks import raise_problems, spec_problems
@@ -74,23 +75,28 @@ class DeclaredAdapter(Adapter):
 
 def _check_echo(op: Operation, record: records_pb2.Record, params: Mapping[str, str]) -> None:
     """An answer about another subject than the one asked for is unreadable."""
-    if not op.echo:
-        return
-    kind = record.WhichOneof("kind")
-    if kind is None or kind in ("generic", "extension"):
-        items: list[object] = []
-    else:
-        message = getattr(record, kind)
-        lists = [f for f in message.DESCRIPTOR.fields if f.is_repeated and f.message_type]
-        items = list(getattr(message, lists[0].name)) if lists else [message]
     for param, field in op.echo.items():
         asked = params.get(param)
         if not asked:
             continue
-        for item in items:
-            got = getattr(item, field)
+        for got in _values(record, field):
             if got != asked:
                 raise ValueError(f"the answer is about {field} {got!r:.40}, not {asked}")
+
+
+def _values(record: records_pb2.Record, field: str) -> list[object]:
+    """``field`` of the record, or of every item of a list record."""
+    kind = record.WhichOneof("kind")
+    if kind == "generic":
+        generic: Any = record.generic  # a Struct, which has no .get()
+        items = generic["items"] if "items" in generic else [generic]  # noqa: SIM401
+        return [item[field] for item in items if field in item]
+    if kind is None or kind == "extension":
+        return []
+    message = getattr(record, kind)
+    lists = [f for f in message.DESCRIPTOR.fields if f.is_repeated and f.message_type]
+    items = list(getattr(message, lists[0].name)) if lists else [message]
+    return [getattr(item, field) for item in items]
 
 
 _classes: dict[int, tuple[Registry, type[Adapter]]] = {}

@@ -16,8 +16,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.message_factory import GetMessageClass
 
 from regbus.adapters.spec import Into, Source
 from regbus.adapters.views import View
@@ -53,12 +55,33 @@ def record_message(into: Into) -> Descriptor | None:
     """The message a record of this kind is filled into (None for generic records)."""
     if into.kind == "generic":
         return None
-    field = records_pb2.Record.DESCRIPTOR.fields_by_name.get(into.kind)
-    if field is None or field.message_type is None:
-        kinds = ", ".join(f.name for f in records_pb2.Record.DESCRIPTOR.fields)
-        raise ValueError(f"no record kind {into.kind!r} (kinds: {kinds})")
-    message = field.message_type
+    message = _held(into)
     return list_item(message) if into.each else message
+
+
+def _held(into: Into) -> Descriptor:
+    """The message the record holds: a built-in kind's, or the extension's by name."""
+    if into.kind == "extension":
+        return extension_type(into.type)
+    oneof = records_pb2.Record.DESCRIPTOR.oneofs_by_name["kind"]
+    kinds = {f.name: f.message_type for f in oneof.fields}
+    if into.kind not in kinds:
+        raise ValueError(f"no record kind {into.kind!r} (kinds: {', '.join(kinds)})")
+    return kinds[into.kind]
+
+
+def extension_type(name: str) -> Descriptor:
+    """The message ``name`` from protobuf's default pool, where its ``_pb2`` module put it."""
+    if not name:
+        raise ValueError(
+            "an extension record needs its message name (Into(..., type='org.v1.Name'))"
+        )
+    try:
+        return descriptor_pool.Default().FindMessageTypeByName(name)
+    except KeyError:
+        raise ValueError(
+            f"no message {name!r} is loaded (import its _pb2 module where the registry is declared)"
+        ) from None
 
 
 def list_item(message: Descriptor) -> Descriptor:
@@ -86,16 +109,37 @@ def to_record(into: Into, view: View, params: Mapping[str, str]) -> records_pb2.
         record.generic.update({"items": clean} if into.each else clean[0])
         record.type = into.type
         return record
-    target = getattr(record, into.kind)
+    message = GetMessageClass(_held(into))()
     if into.each:
-        items = getattr(target, _list_field(target.DESCRIPTOR).name)
+        items = getattr(message, _list_field(message.DESCRIPTOR).name)
         for node in nodes:
             fill(items.add(), into.fields, node, params)
     else:
-        fill(target, into.fields, nodes[0], params)
-    target.SetInParent()  # an empty list is still an answer
-    record.type = target.DESCRIPTOR.full_name
+        fill(message, into.fields, nodes[0], params)
+    slot = getattr(record, into.kind)
+    if into.kind == "extension":
+        slot.Pack(message)
+    else:
+        slot.CopyFrom(message)  # sets the kind even when empty: an empty list is an answer
+    record.type = message.DESCRIPTOR.full_name
     return record
+
+
+def content(record: records_pb2.Record) -> Message | None:
+    """The message ``record`` holds, an extension unpacked; None for a generic or empty
+    record, or an extension whose ``_pb2`` module is not loaded here."""
+    kind = record.WhichOneof("kind")
+    if kind is None or kind == "generic":
+        return None
+    if kind != "extension":
+        held: Message = getattr(record, kind)
+        return held
+    try:
+        message = GetMessageClass(extension_type(record.extension.TypeName()))()
+    except ValueError:
+        return None
+    record.extension.Unpack(message)
+    return message
 
 
 def _single(view: View, at: str) -> View:

@@ -63,7 +63,10 @@ class Into:
     """How an answer becomes a record.
 
     ``kind`` is the field of ``regbus.v1.Record`` to fill (``person``,
-    ``vehicles``, ...) or ``generic`` (a Struct, named by ``type``). ``fields``
+    ``vehicles``, ...), ``generic`` (a Struct, named by ``type``) or
+    ``extension``: the integrator's own message named by ``type``
+    (``kg.land.v1.Parcel``; importing its ``_pb2`` module loads it), packed in
+    an Any; with ``each`` it is a list message with one repeated field. ``fields``
     maps each record field to its source. A list record maps every item at
     ``each``; a single record maps the item at ``at`` (the answer itself when
     empty). Values are converted to the record field's type: dates from

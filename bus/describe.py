@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from regbus.adapters.mapping import content
 from regbus.v1 import bus_pb2, records_pb2
 
 
@@ -34,8 +35,13 @@ def describe(record: records_pb2.Record) -> str:
             for p in record.policies.policies
         )
         return f"{len(record.policies.policies)} insurance polic(ies): {policies}"
-    if kind in ("generic", "extension"):
+    if kind == "generic":
         return f"{record.type or 'record'} with {len(record.generic.fields)} field(s)"
+    if kind == "extension":
+        message = content(record)
+        if message is None:
+            return f"{record.type} (its proto is not loaded here)"
+        return f"{record.type} with {len(message.ListFields())} field(s) set"
     return "empty record"
 
 

@@ -37,6 +37,7 @@ from regbus.adapters.errors import (
     SubjectNotFound,
 )
 from regbus.adapters.kinds import TEXT
+from regbus.adapters.mapping import content
 from regbus.adapters.spec import Operation, Param, Registry
 from regbus.bus.config import Config, with_endpoints
 from regbus.bus.plugins import discover
@@ -228,9 +229,9 @@ async def _known_subject(run: Running) -> None:
     kind = op.record.kind if op.record is not None else record.WhichOneof("kind")
     assert record.WhichOneof("kind") == kind, f"{case}: the record is not a {kind}"
     assert record.ByteSize() > 0, f"{case}: the record is empty for {dict(op.sample.known)}"
-    if op.record is None or kind == "generic":
+    message = content(record)  # an extension unpacked
+    if op.record is None or message is None:
         return
-    message = getattr(record, kind)
     items = [message]
     if op.record.each:
         (repeated,) = [f for f in message.DESCRIPTOR.fields if f.is_repeated and f.message_type]

@@ -17,6 +17,7 @@ from aiohttp import web
 from lxml import etree
 
 from regbus.adapters.soap import descriptions
+from regbus.adapters.soap.descriptions import DescriptionSource
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -105,7 +106,9 @@ def is_description(request: web.Request) -> bool:
     return request.method == "GET" and ("wsdl" in request.query or "xsd" in request.query)
 
 
-def description_response(request: web.Request, wsdl: str, xsds: dict[str, str]) -> web.Response:
+def description_response(
+    request: web.Request, wsdl: DescriptionSource, xsds: dict[str, str]
+) -> web.Response:
     """Serve the packaged WSDL, its ``soap:address`` pointing at the requested URL,
     or one of ``xsds`` (``?xsd=gbdfl`` -> ``xsds["gbdfl"]``)."""
     if "xsd" in request.query:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import importlib
+import sys
+from collections.abc import AsyncIterator, Iterator
+from importlib import resources
+from types import ModuleType
 
 import grpc
 import pytest
+from grpc_tools import protoc
 
 from regbus.bus.config import Config, ServerSettings
 from regbus.bus.embedded import Embedded, start_embedded
@@ -46,3 +51,32 @@ async def channel(embedded: Embedded) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def stub(channel: grpc.aio.Channel) -> bus_pb2_grpc.RegistryBusStub:
     return bus_pb2_grpc.RegistryBusStub(channel)
+
+
+# An integrator's own message, not in regbus's .proto files: for `extension` records.
+PARCEL_PROTO = """
+syntax = "proto3";
+package kg.land.v1;
+message Parcel { string number = 1; double area = 2; string owner_iin = 3; }
+message ParcelList { repeated Parcel parcels = 1; }
+"""
+
+
+@pytest.fixture(scope="session")
+def parcel_pb2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    """``kg/land/v1/parcel.proto`` compiled and imported, as a declaration module imports it.
+
+    Session-wide: importing registers the file in protobuf's process-wide default pool.
+    """
+    root = tmp_path_factory.mktemp("protos")
+    source = root / "kg" / "land" / "v1" / "parcel.proto"
+    source.parent.mkdir(parents=True)
+    source.write_text(PARCEL_PROTO)
+    include = resources.files("grpc_tools") / "_proto"
+    args = ["protoc", f"-I{root}", f"-I{include}", f"--python_out={root}", str(source)]
+    assert protoc.main(args) == 0, "protoc failed"
+    sys.path.insert(0, str(root))
+    try:
+        yield importlib.import_module("kg.land.v1.parcel_pb2")
+    finally:
+        sys.path.remove(str(root))

@@ -209,7 +209,7 @@ async def test_status_page_and_probes(embedded: Embedded) -> None:
         assert (await http.get(f"{base}/readyz")).status_code == 200
         status = (await http.get(f"{base}/status")).json()
         page = (await http.get(f"{base}/")).text
-    assert {r["id"] for r in status["registries"]} == {"gbdfl", "zags", "vehicles", "insurance"}
+    assert {"gbdfl", "zags", "vehicles", "insurance"} <= {r["id"] for r in status["registries"]}
     assert "gbdfl" in page and "closed" in page
 
 

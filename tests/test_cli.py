@@ -101,7 +101,7 @@ async def test_registries_table(embedded: Embedded) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["REGISTRY", "PROTOCOL", "BREAKER"]
-    assert {line.split()[0] for line in lines[1:]} == {"gbdfl", "zags", "vehicles", "insurance"}
+    assert {"gbdfl", "zags", "vehicles", "insurance"} <= {line.split()[0] for line in lines[1:]}
 
 
 async def test_serve_on_a_port_in_use_says_which(embedded: Embedded) -> None:

@@ -5,7 +5,7 @@
 Declarations (:mod:`regbus.adapters.spec`), parameter kinds
 (:mod:`regbus.adapters.kinds`), answer views for mapping functions
 (:mod:`regbus.adapters.views`), the error tree (:mod:`regbus.adapters.errors`)
-and the mock kit (:mod:`regbus.mocks.soap`, :mod:`regbus.mocks.server`). The
+and the mock kit (``XRoadMock``; :mod:`regbus.mocks.soap`, :mod:`regbus.mocks.server`). The
 contract suite is :mod:`regbus.testing`.
 """
 
@@ -32,6 +32,7 @@ from regbus.adapters.kinds import (
     enum,
     pattern,
 )
+from regbus.adapters.soap.xroad import XRoadIdentity
 from regbus.adapters.spec import (
     Faults,
     Into,
@@ -46,6 +47,7 @@ from regbus.adapters.spec import (
     XRoad,
 )
 from regbus.adapters.views import JsonView, View, XmlView
+from regbus.mocks.xroad import ServiceFault, XRoadMock, not_found
 
 __all__ = [
     "BIN",
@@ -73,14 +75,18 @@ __all__ = [
     "RegistryUnavailable",
     "Rest",
     "Sample",
+    "ServiceFault",
     "Shep",
     "Soap",
     "Status",
     "SubjectNotFound",
     "View",
     "XRoad",
+    "XRoadIdentity",
+    "XRoadMock",
     "XmlView",
     "custom",
     "enum",
+    "not_found",
     "pattern",
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 from lxml import etree
 
+from regbus.adapters.checks import _record_problems
 from regbus.adapters.mapping import enum_prefix, to_record
 from regbus.adapters.spec import Into
 from regbus.adapters.views import JsonView, XmlView
+from regbus.bus.describe import describe
 from regbus.v1 import records_pb2
 
 NS = "urn:test:person"
@@ -105,3 +109,79 @@ def test_functions_and_generic_records() -> None:
 def test_enum_prefix_follows_the_style_guide() -> None:
     assert enum_prefix(records_pb2.CivilActType.DESCRIPTOR) == "CIVIL_ACT_TYPE_"
     assert enum_prefix(records_pb2.Sex.DESCRIPTOR) == "SEX_"
+
+
+# `extension`: the integrator's own message (tests/conftest.py compiles kg.land.v1.Parcel).
+PARCEL = Into(
+    "extension",
+    {"number": "parcel.number", "area": "parcel.area", "owner_iin": "parcel.owner.iin"},
+    type="kg.land.v1.Parcel",
+)
+
+
+def test_json_fills_an_extension_message_packed_in_any(parcel_pb2: ModuleType) -> None:
+    body = {"parcel": {"number": "21:320:018", "area": 12.5, "owner": {"iin": "850314354052"}}}
+    record = to_record(PARCEL, JsonView(body), {})
+    assert record.WhichOneof("kind") == "extension" and record.type == "kg.land.v1.Parcel"
+    assert record.extension.type_url == "type.googleapis.com/kg.land.v1.Parcel"
+    parcel = parcel_pb2.Parcel()
+    assert record.extension.Unpack(parcel)
+    assert (parcel.number, parcel.area, parcel.owner_iin) == ("21:320:018", 12.5, "850314354052")
+    assert describe(record) == "kg.land.v1.Parcel with 3 field(s) set"
+    record.extension.type_url = "type.googleapis.com/kg.land.v1.Unloaded"
+    record.type = "kg.land.v1.Unloaded"
+    assert describe(record) == "kg.land.v1.Unloaded (its proto is not loaded here)"
+
+
+def test_xml_fills_an_extension_list(parcel_pb2: ModuleType) -> None:
+    into = Into(
+        "extension",
+        {"number": "number", "area": "area", "owner_iin": "@owner"},
+        each="parcel",
+        type="kg.land.v1.ParcelList",
+    )
+    answer = etree.fromstring(
+        "<parcels><parcel owner='850314354052'><number>21:320:018</number><area>12.5</area>"
+        "</parcel><parcel owner='940512410508'><number>21:320:019</number><area>3</area>"
+        "</parcel></parcels>"
+    )
+    record = to_record(into, XmlView(answer), {})
+    assert record.type == "kg.land.v1.ParcelList"
+    parcels = parcel_pb2.ParcelList()
+    assert record.extension.Unpack(parcels)
+    got = [(p.number, p.area, p.owner_iin) for p in parcels.parcels]
+    assert got == [("21:320:018", 12.5, "850314354052"), ("21:320:019", 3.0, "940512410508")]
+    empty = to_record(into, XmlView(etree.fromstring("<parcels/>")), {})
+    assert empty.WhichOneof("kind") == "extension" and empty.type == "kg.land.v1.ParcelList"
+
+
+@pytest.mark.parametrize(
+    "parcel",
+    [
+        {"number": 21320018, "area": 12.5, "owner": {"iin": "1"}},  # a number where text belongs
+        {"number": "1", "area": "12.5", "owner": {"iin": "1"}},  # text where a number belongs
+        {"number": "1", "area": 12.5},  # a required value missing
+    ],
+)
+def test_extension_values_are_strictly_typed(
+    parcel_pb2: ModuleType, parcel: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError, match=r"Parcel\.|parcel\.owner"):
+        to_record(PARCEL, JsonView({"parcel": parcel}), {})
+
+
+def test_extension_declarations_are_checked(parcel_pb2: ModuleType) -> None:
+    assert list(_record_problems(PARCEL)) == []
+    unknown = Into("extension", {"number": "n"}, type="kg.land.v1.Parsel")
+    assert list(_record_problems(unknown)) == [
+        "no message 'kg.land.v1.Parsel' is loaded"
+        " (import its _pb2 module where the registry is declared)"
+    ]
+    (problem,) = _record_problems(Into("extension", {"number": "n"}))
+    assert "needs its message name" in problem
+    (problem,) = _record_problems(Into("extension", {"acreage": "a"}, type="kg.land.v1.Parcel"))
+    assert problem == (
+        "record kg.land.v1.Parcel has no field 'acreage' (it has: number, area, owner_iin)"
+    )
+    (problem,) = _record_problems(Into("extension", {"number": "n"}, each="p", type=PARCEL.type))
+    assert problem == "kg.land.v1.Parcel is not a list record"

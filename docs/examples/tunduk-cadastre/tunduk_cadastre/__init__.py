@@ -1,0 +1,1 @@
+"""A land cadastre behind an X-Road security server, as a regbus adapter."""
