@@ -12,7 +12,7 @@ from typing import Any
 from regbus.adapters.base import Adapter, CallContext, Endpoint
 from regbus.adapters.checks import raise_problems, spec_problems
 from regbus.adapters.errors import RegistryRejected, SubjectNotFound, UnknownOperation
-from regbus.adapters.mapping import to_record
+from regbus.adapters.mapping import content, to_record
 from regbus.adapters.spec import Operation, Registry
 from regbus.adapters.views import View
 from regbus.adapters.wires import open_wire
@@ -91,9 +91,9 @@ def _values(record: records_pb2.Record, field: str) -> list[object]:
         generic: Any = record.generic  # a Struct, which has no .get()
         items = generic["items"] if "items" in generic else [generic]  # noqa: SIM401
         return [item[field] for item in items if field in item]
-    if kind is None or kind == "extension":
+    message = content(record)
+    if message is None:
         return []
-    message = getattr(record, kind)
     lists = [f for f in message.DESCRIPTOR.fields if f.is_repeated and f.message_type]
     items = list(getattr(message, lists[0].name)) if lists else [message]
     return [getattr(item, field) for item in items]

@@ -96,8 +96,10 @@ class JsonView(View):
         found = self._walk(path)
         if found is None:
             return []
+        if isinstance(found, dict):  # one object is one node
+            return [JsonView(found)]
         if not isinstance(found, list):
-            raise ValueError(f"{path} is not a list")
+            raise ValueError(f"{path} is neither a list nor an object")
         return [JsonView(item) for item in found]
 
     def has(self, path: str) -> bool:
