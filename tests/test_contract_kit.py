@@ -18,10 +18,12 @@ def _run(pytester: pytest.Pytester, declaration: str) -> pytest.RunResult:
             from regbus.adapters.gbdfl import GBDFL
             from regbus.adapters.spec import Into
             from regbus.adapters.vehicles import VEHICLES
+            from regbus.adapters.zags import ZAGS
             from regbus.testing import ContractSuite
 
             get_vehicle, by_owner = VEHICLES.operations
             (get_person,) = GBDFL.operations
+            (list_acts,) = ZAGS.operations
             """
         )
         + textwrap.dedent(declaration)
@@ -58,6 +60,19 @@ def test_an_operation_the_description_lacks_fails(pytester: pytest.Pytester) -> 
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*FAILED*test_declaration_matches_its_description[[]gbdfl[]]*"])
     result.stdout.fnmatch_lines(["*gbdfl.get_person*PersonQuery*"])
+
+
+def test_an_operation_the_wsdl_lacks_fails(pytester: pytest.Pytester) -> None:
+    result = _run(
+        pytester,
+        """
+        class TestBroken(ContractSuite):
+            adapters = {"zags": replace(ZAGS, operations=(replace(list_acts, call="ListActz"),))}
+        """,
+    )
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*FAILED*test_declaration_matches_its_description[[]zags[]]*"])
+    result.stdout.fnmatch_lines(["*zags.list_acts: the WSDL has no operation ListActz*ListActs*"])
 
 
 def test_an_adapter_that_accepts_another_subject_fails(pytester: pytest.Pytester) -> None:
