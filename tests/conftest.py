@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -15,6 +16,7 @@ from grpc_tools import protoc
 from regbus.bus.config import Config, ServerSettings
 from regbus.bus.embedded import Embedded, start_embedded
 from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
+from regbus.mocks.server import MockRegistry, MockServer
 from regbus.v1 import bus_pb2_grpc
 
 # Small numbers so failures and recoveries happen within a second or two.
@@ -27,15 +29,29 @@ TEST_POLICY = Policy(
 )
 
 
+# The bus on free loopback ports with the test policy.
+TEST_CONFIG = Config(
+    server=ServerSettings(host="127.0.0.1", grpc_port=0, http_port=0, grace=0.5),
+    policy=TEST_POLICY,
+    source="test",
+)
+
+
+@contextlib.asynccontextmanager
+async def serving(*registries: MockRegistry) -> AsyncIterator[MockServer]:
+    """A mock server with just these registries, on a free loopback port."""
+    server = MockServer(list(registries))
+    await server.start("127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
 @pytest.fixture
 async def embedded() -> AsyncIterator[Embedded]:
     """The bus and its built-in mock registries, on free loopback ports."""
-    config = Config(
-        server=ServerSettings(host="127.0.0.1", grpc_port=0, http_port=0, grace=0.5),
-        policy=TEST_POLICY,
-        source="test",
-    )
-    running = await start_embedded(config, mocks_port=0)
+    running = await start_embedded(TEST_CONFIG, mocks_port=0)
     try:
         yield running
     finally:

@@ -26,7 +26,6 @@ from regbus.adapters.base import Endpoint
 from regbus.bus.client import failure
 from regbus.bus.config import (
     Config,
-    ServerSettings,
     config_text,
     load_config,
     with_endpoints,
@@ -37,7 +36,8 @@ from regbus.mocks.plugins import discover_mocks
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.v1 import bus_pb2, bus_pb2_grpc
-from tests.conftest import TEST_POLICY
+from tests.conftest import TEST_CONFIG
+from tests.test_cli import regbus
 
 BUILT_IN = {"gbdfl", "zags", "vehicles", "insurance"}
 # Settings the fake adapter needs besides its URL, with everything TOML must escape.
@@ -229,12 +229,7 @@ async def embedded_with_fake(
     fake_site: Path, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Embedded]:
     caplog.set_level(logging.INFO, logger="regbus.embedded")
-    config = Config(
-        server=ServerSettings(host="127.0.0.1", grpc_port=0, http_port=0, grace=0.5),
-        policy=TEST_POLICY,
-        source="test",
-    )
-    running = await start_embedded(config, mocks_port=0)
+    running = await start_embedded(TEST_CONFIG, mocks_port=0)
     try:
         yield running
     finally:
@@ -332,21 +327,6 @@ def test_with_endpoints_takes_urls_and_options() -> None:
 
 
 MOCK_AT = re.compile(r": mock (\S+) at (http://\S+)$")
-
-
-async def regbus(*args: str) -> tuple[int, str, str]:
-    """One short command, as a user runs it."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "regbus.bus.cli",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 async def _run_until(args: list[str], env: dict[str, str], ready: str) -> tuple[int, list[str]]:

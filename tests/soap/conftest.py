@@ -18,6 +18,7 @@ from regbus.mocks.gbdfl import GbdflMock
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.zags import ZagsMock
+from tests.conftest import serving
 
 GbdflAdapter = declared(GBDFL)
 ZagsAdapter = declared(ZAGS)
@@ -39,12 +40,8 @@ def population() -> Population:
 
 @pytest.fixture
 async def mock_server(population: Population) -> AsyncIterator[MockServer]:
-    server = MockServer([GbdflMock(population), ZagsMock(population)], population=population)
-    await server.start("127.0.0.1", 0)
-    try:
+    async with serving(GbdflMock(population), ZagsMock(population)) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

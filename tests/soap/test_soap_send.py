@@ -25,6 +25,7 @@ from regbus.mocks.faults import parse_fault
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.zags import ZagsMock
+from tests.conftest import serving
 
 NAMESPACE = "urn:kz:zags:civil-acts:v1"
 ARMAN = "850314354052"
@@ -63,13 +64,8 @@ def person_not_found(fault: SoapFault, registry: str, operation: str) -> RegbusE
 
 @pytest.fixture
 async def zags_server() -> AsyncIterator[MockServer]:
-    population = Population.load()
-    server = MockServer([ZagsMock(population)], population=population)
-    await server.start("127.0.0.1", 0)
-    try:
+    async with serving(ZagsMock(Population.load())) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from regbus.mocks.faults import parse_fault
 from regbus.mocks.insurance import InsuranceMock
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
+from tests.conftest import serving
 
 NS = "urn:kz:esbd:policy:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -77,13 +78,8 @@ class Proxy:
 
 @pytest.fixture
 async def esbd() -> AsyncIterator[MockServer]:
-    population = Population.load()
-    server = MockServer([InsuranceMock(population)], population=population)
-    await server.start("127.0.0.1", 0)
-    try:
+    async with serving(InsuranceMock(Population.load())) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
