@@ -23,19 +23,25 @@ from typing import Any, ClassVar
 from regbus.adapters.spec import Registry
 from regbus.v1 import records_pb2
 
+# The default answer size limit of a registry: 4 MiB.
+DEFAULT_MAX_ANSWER_BYTES = 4 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Endpoint:
     """Where and how to reach one registry, from the configuration.
 
     ``options`` holds adapter-specific settings (a ШЭП sender id and password,
-    an X-Road client identifier, ...). ``max_connections`` sizes the HTTP pool.
+    an X-Road client identifier, ...). ``max_connections`` sizes the HTTP pool;
+    ``max_answer_bytes`` is the largest answer body read from the registry (a
+    larger one is cut off unread: ``AnswerTooLarge``).
     """
 
     url: str
     options: Mapping[str, Any] = field(default_factory=dict)
     max_connections: int = 20
     connect_timeout: float = 5.0
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from regbus.adapters.views import View
 from regbus.adapters.wires import open_wire
 from regbus.v1 import records_pb2
 
+_MAX_CODE = 64
+
 
 class DeclaredAdapter(Adapter):
     """Runs the operations of ``spec`` over its wire; subclassed by :func:`declared`."""
@@ -51,23 +53,28 @@ class DeclaredAdapter(Adapter):
         status = op.status
         if status is None:
             return
+        # The code is the registry's vocabulary and goes to callers (capped); its free
+        # text goes to the log only.
         code = view.text(status.path)
-        explained = f"{code}: {view.text(status.message)}" if status.message else code
+        shown = code if len(code) <= _MAX_CODE else code[: _MAX_CODE - 1] + "…"
+        said = view.text(status.message) if status.message else ""
         if code in status.not_found:
             subject = ", ".join(f"{k} {v}" for k, v in params.items())
             raise SubjectNotFound(
-                f"nothing known about {subject} ({explained})",
+                f"nothing known about {subject} ({shown})",
                 registry=self.spec.registry,
                 operation=op.name,
+                detail=said,
             )
         if code in status.rejected:
             raise RegistryRejected(
-                f"the registry refused the request ({explained})",
+                f"the registry refused the request ({shown})",
                 registry=self.spec.registry,
                 operation=op.name,
+                detail=said,
             )
         if code not in status.ok:
-            raise ValueError(f"unexpected result code {explained}")
+            raise ValueError(f"unexpected result code {shown}")
 
     async def aclose(self) -> None:
         await self._wire.aclose()

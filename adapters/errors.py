@@ -17,10 +17,18 @@ fail-fast ones; the bus turns each into a gRPC status once, at its boundary.
     │   ├── RegistryUnavailable     REGISTRY_UNAVAILABLE (connection refused, HTTP 5xx, 503)
     │   ├── RegistryTimeout         REGISTRY_TIMEOUT (no answer within the attempt timeout)
     │   └── RegistryFault           REGISTRY_FAULT (SOAP server fault, unreadable answer)
-    └── FailFast                    the bus refused to call the registry at all
-        ├── CircuitOpen             CIRCUIT_OPEN (with a retry delay)
-        ├── BulkheadFull            BULKHEAD_FULL (with a retry delay)
-        └── DeadlineExhausted       DEADLINE_EXCEEDED (the caller's deadline left no time)
+    │       └── AnswerTooLarge      ANSWER_TOO_LARGE (cut off at the size limit; not retried)
+    ├── OutcomeUnknown              OUTCOME_UNKNOWN (a write was sent and its answer lost;
+    │                               never retried: the registry may have done it)
+    ├── FailFast                    the bus refused to call the registry at all
+    │   ├── CircuitOpen             CIRCUIT_OPEN (with a retry delay)
+    │   ├── BulkheadFull            BULKHEAD_FULL (with a retry delay)
+    │   └── DeadlineExhausted       DEADLINE_EXCEEDED (the caller's deadline left no time)
+    └── InternalError               INTERNAL (a bug in regbus: logged with its traceback,
+                                    never retried, never charged to the registry)
+
+``message`` is what a caller reads; ``detail`` (optional) is the registry's own
+text (a fault string, an ORA- code), which goes to the log and never to a caller.
 """
 
 from __future__ import annotations
@@ -31,6 +39,9 @@ class RegbusError(Exception):
 
     reason = "INTERNAL"
     retryable = False
+    # Whether the request reached the registry: False where the transport knows it
+    # did not (connection refused), None where it cannot tell.
+    delivered: bool | None = None
 
     def __init__(
         self,
@@ -39,12 +50,14 @@ class RegbusError(Exception):
         registry: str = "",
         operation: str = "",
         retry_after: float | None = None,
+        detail: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
         self.registry = registry
         self.operation = operation
         self.retry_after = retry_after
+        self.detail = detail
 
     def __str__(self) -> str:
         where = f"{self.registry}: " if self.registry else ""
@@ -111,6 +124,25 @@ class RegistryTimeout(RegistryFailure):
 
 class RegistryFault(RegistryFailure):
     reason = "REGISTRY_FAULT"
+
+
+class AnswerTooLarge(RegistryFault):
+    """The answer passed the registry's size limit; it was cut off, not read."""
+
+    reason = "ANSWER_TOO_LARGE"
+    retryable = False
+
+
+class OutcomeUnknown(RegbusError):
+    """A write reached the registry and its answer was lost: it may have happened."""
+
+    reason = "OUTCOME_UNKNOWN"
+
+
+class InternalError(RegbusError):
+    """A bug in regbus itself, not a registry failure."""
+
+    reason = "INTERNAL"
 
 
 class FailFast(RegbusError):

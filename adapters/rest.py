@@ -1,34 +1,49 @@
-"""Shared machinery for REST/JSON registries: one client, errors translated once.
+"""Shared machinery for REST/JSON registries: one transport, errors translated once.
 
     api = RestClient(endpoint, registry="vehicles")
     body = await api.get_json("vehicles", "get_vehicle", params={"plate": "123ABC01"}, context=ctx)
 
 HTTP 404 with a problem body is a business "not found"; 400/403/409/422 are
-refusals; 5xx and transport failures are technical; bodies that are not the
-JSON expected are malformed answers.
+refusals; 429, 5xx and transport failures are technical; bodies that are not
+the JSON expected are malformed answers. The registry's own words (a problem's
+``detail``, a body) go to the error's ``detail``; its ``message`` names at most
+the problem's ``code``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegistryFault, RegistryRejected, SubjectNotFound
-from regbus.adapters.http import make_client, require_http_url, status_error, transport_error
+from regbus.adapters.http import (
+    DETAIL_LIMIT,
+    Answer,
+    HttpTransport,
+    answer_error,
+    clip,
+    require_http_url,
+    snippet,
+)
 
 REFUSALS = frozenset({400, 403, 409, 422})
+_JSON = {"Accept": "application/json"}
 
 
 class RestClient:
-    """JSON over HTTP to one registry's API, relative to ``endpoint.url``."""
+    """JSON over HTTP to one registry's API, relative to ``endpoint.url``.
 
-    def __init__(self, endpoint: Endpoint, *, registry: str) -> None:
+    ``http`` replaces the transport (tests answer from a script).
+    """
+
+    def __init__(
+        self, endpoint: Endpoint, *, registry: str, http: HttpTransport | None = None
+    ) -> None:
         self.registry = registry
         self.base_url = require_http_url(endpoint.url, registry).rstrip("/") + "/"
-        self._client = make_client(endpoint, base_url=self.base_url)
+        self._http = http or HttpTransport(endpoint, registry=registry)
 
     async def get_json(
         self,
@@ -39,48 +54,64 @@ class RestClient:
         params: Mapping[str, str] | None = None,
     ) -> Any:
         """GET ``path`` and return the decoded JSON body, or raise a registry error."""
-        try:
-            response = await self._client.get(
-                path, params=dict(params or {}), headers={"X-Request-ID": context.request_id}
-            )
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, self.registry, operation) from exc
-        return self._decode(response, operation)
+        answer = await self._http.request(
+            "GET",
+            self.base_url + path.lstrip("/"),
+            operation,
+            params=params or None,
+            headers={**_JSON, "X-Request-ID": context.request_id},
+        )
+        return self._decode(answer, operation)
 
-    def _decode(self, response: httpx.Response, operation: str) -> Any:
-        where: dict[str, Any] = {"registry": self.registry, "operation": operation}
-        status = response.status_code
+    def _decode(self, answer: Answer, operation: str) -> Any:
+        status = answer.status
         if status == 200:
             try:
-                return response.json()
-            except ValueError as exc:
-                raise RegistryFault("malformed answer: the body is not JSON", **where) from exc
-        problem = _problem(response)
-        detail = str(problem.get("detail") or problem.get("title") or response.reason_phrase)
+                return json.loads(answer.body)
+            except (ValueError, RecursionError) as exc:
+                raise RegistryFault(
+                    "malformed answer: the body is not JSON",
+                    registry=self.registry,
+                    operation=operation,
+                    detail=snippet(answer.body),
+                ) from exc
+        problem = _problem(answer)
+        detail = clip(
+            str(problem.get("detail") or problem.get("title") or snippet(answer.body)),
+            DETAIL_LIMIT,
+        )
+        where: dict[str, Any] = {
+            "registry": self.registry,
+            "operation": operation,
+            "detail": detail,
+        }
+        code = clip(str(problem.get("code") or ""))
         if status == 404 and problem:
-            raise SubjectNotFound(detail, **where)
+            known = f" ({code})" if code else ""
+            raise SubjectNotFound(f"the registry does not know the subject{known}", **where)
         if status in REFUSALS:
-            code = problem.get("code", "")
-            raise RegistryRejected(
-                f"registry refused the request: {code} {detail}".strip(), **where
-            )
-        raise status_error(status, response.reason_phrase, self.registry, operation)
+            why = f"code {code}" if code else f"HTTP {status} {answer.phrase}".rstrip()
+            raise RegistryRejected(f"the registry refused the request ({why})", **where)
+        raise answer_error(answer, self.registry, operation, detail=detail)
 
     def malformed(self, why: str, operation: str) -> RegistryFault:
         return RegistryFault(
-            f"malformed answer: {why}", registry=self.registry, operation=operation
+            f"malformed answer: {clip(why)}",
+            registry=self.registry,
+            operation=operation,
+            detail=why,
         )
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
 
-def _problem(response: httpx.Response) -> dict[str, Any]:
+def _problem(answer: Answer) -> dict[str, Any]:
     """The RFC 9457 problem body, or an empty dict when there is none."""
-    if "json" not in response.headers.get("content-type", ""):
+    if "json" not in answer.headers.get("Content-Type", ""):
         return {}
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(answer.body)
+    except (ValueError, RecursionError):
         return {}
     return body if isinstance(body, dict) else {}

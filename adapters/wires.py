@@ -114,12 +114,14 @@ def fault_mapper(registry: str, faults: Faults | None) -> Any:
                 f"the registry does not know the subject ({code})",
                 registry=registry,
                 operation=operation,
+                detail=fault.message,
             )
         if code in faults.rejected:
             return RegistryRejected(
                 f"the registry refused the request ({code})",
                 registry=registry,
                 operation=operation,
+                detail=fault.message,
             )
         return None
 

@@ -1,6 +1,6 @@
 """The ``regbus`` command line.
 
-regbus serve [--config FILE] [--grpc-port N] [--http-port N]
+regbus serve [--config FILE] [--grpc-port N] [--http-port N] [--workers N]
 regbus mocks [--port N] [--write-config FILE]
 regbus fault [REGISTRY [MODE]] [--mocks HOST:PORT]
 regbus call REGISTRY OPERATION key=value... [--target HOST:PORT]
@@ -15,26 +15,44 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from regbus.bus.config import Config, ConfigError, config_text, load_config, mentions
+from regbus.bus.config import (
+    MAX_WORKERS,
+    Config,
+    ConfigError,
+    check_workers,
+    config_text,
+    load_config,
+    mentions,
+    with_endpoints,
+)
 from regbus.bus.embedded import DEFAULT_MOCKS_PORT
 from regbus.bus.plugins import PluginError
 
+if TYPE_CHECKING:
+    from regbus.bus.workers import Supervisor
+    from regbus.mocks.server import MockServer
+
 DEFAULT_TARGET = "127.0.0.1:50051"
 DEFAULT_MOCKS = f"127.0.0.1:{DEFAULT_MOCKS_PORT}"
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    worker = getattr(args, "worker", None)
+    tag = "" if worker is None else f" [worker {worker} pid %(process)d]"
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s %(name)s{tag}: %(message)s",
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -77,8 +95,18 @@ def _parser() -> argparse.ArgumentParser:
         help=f"port of the built-in mock registries (default {DEFAULT_MOCKS_PORT})",
     )
     serve.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help=f"processes serving the same ports, 1-{MAX_WORKERS} (default 1, or [server] workers)",
+    )
+    serve.add_argument(
         "--audit", dest="quiet_audit", action="store_false", help="log one audit line per query"
     )
+    # Set by the supervisor of --workers N on the command lines of its workers.
+    serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--supervisor-pid", type=int, help=argparse.SUPPRESS)
+    serve.add_argument("--worker-endpoints", type=Path, help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
     mocks = sub.add_parser("mocks", help="run the mock registries standalone")
@@ -101,7 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     fault.add_argument(
         "registry", nargs="?", help="a registry of the running server (list them: regbus fault)"
     )
-    fault.add_argument("mode", nargs="?", help="ok, down, hang, slow=MS, errors=RATE or malformed")
+    fault.add_argument(
+        "mode",
+        nargs="?",
+        help="ok, down, hang, slow=MS, errors=RATE, malformed, huge=MB, flap=MS or reset",
+    )
     fault.add_argument(
         "--mocks",
         default=DEFAULT_MOCKS,
@@ -144,14 +176,164 @@ def _target(parser: argparse.ArgumentParser) -> None:
 # serve -------------------------------------------------------------------------------------
 
 
+def _run(main: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` on uvloop where it is installed (everywhere but Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
+def _workers(text: str) -> int:
+    try:
+        return check_workers(int(text))
+    except ValueError:  # ConfigError is one too
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of processes from 1 to {MAX_WORKERS}, got {text!r}"
+        ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
+    if args.worker is not None:
+        return _serve_worker(args)
+    config = _serve_config(args)
+    if config.server.workers > 1:
+        return _run(_supervise(args, config))
+    _run(_serve_async(config, embedded=args.config is None, mocks_port=args.mocks_port))
+    return 0
+
+
+def _serve_config(args: argparse.Namespace) -> Config:
     config = load_config(args.config) if args.config else Config(source="built-in mock registries")
-    overrides = {"host": args.host, "grpc_port": args.grpc_port, "http_port": args.http_port}
+    overrides = {
+        "host": args.host,
+        "grpc_port": args.grpc_port,
+        "http_port": args.http_port,
+        "workers": args.workers,
+    }
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes:
         config = replace(config, server=replace(config.server, **changes))
-    asyncio.run(_serve_async(config, embedded=args.config is None, mocks_port=args.mocks_port))
+    return config
+
+
+async def _supervise(args: argparse.Namespace, config: Config) -> int:
+    """``regbus serve --workers N``: the supervisor (``bus.workers``)."""
+    from regbus.bus.embedded import mock_endpoints
+    from regbus.bus.plugins import discover
+    from regbus.bus.workers import Supervisor, WorkerFailed, private_folder, write_endpoints
+
+    log = logging.getLogger("regbus")
+    stopping = _stop_signal()
+    command = [sys.executable, "-m", "regbus.bus.cli", "serve"]
+    if args.config is not None:
+        command += ["--config", str(args.config.resolve())]
+    if not args.quiet_audit:
+        command.append("--audit")
+    with private_folder() as folder:
+        mocks = None
+        endpoints = None
+        adapters = discover()
+        if args.config is None:  # the built-in mocks run here, once, for every worker
+            from regbus.mocks.server import MockServer
+
+            mocks = MockServer()
+            await mocks.start(config.server.host, args.mocks_port)
+            endpoints = folder / "endpoints.json"
+            write_endpoints(endpoints, mock_endpoints(config, adapters, mocks.adapter_endpoints()))
+        else:
+            warn_unconfigured(config, adapters)
+        try:
+            supervisor = Supervisor(
+                config,
+                config.server.workers,
+                command,
+                folder=folder,
+                endpoints=endpoints,
+                stopping=stopping,
+            )
+            try:
+                started = await supervisor.start()
+            except WorkerFailed as exc:
+                log.error("%s; stopping", exc)
+                return exc.code
+            if started:
+                _log_serving(config, supervisor, mocks)
+            code = await supervisor.run()
+            log.info("all workers stopped")
+            return code
+        finally:
+            if mocks is not None:
+                await mocks.stop()
+
+
+def _log_serving(config: Config, supervisor: Supervisor, mocks: MockServer | None) -> None:
+    log = logging.getLogger("regbus")
+    host = config.server.host
+    log.info(
+        "regbus %s: %d workers (pids %s) serving gRPC on %s:%d, registries: %s",
+        config.source,
+        supervisor.count,
+        " ".join(map(str, supervisor.pids())),
+        host,
+        supervisor.grpc_port,
+        ", ".join(supervisor.registries),
+    )
+    log.info(
+        "metrics of all workers http://%s:%d/metrics, status page (of the worker that answers)"
+        " http://%s:%d/",
+        host,
+        supervisor.http_port,
+        host,
+        supervisor.http_port,
+    )
+    if mocks is not None:
+        served = sorted(mocks.registries)
+        log.info(
+            "mock registries at %s (%s); break one with: regbus fault %s down",
+            mocks.base_url,
+            ", ".join(served),
+            served[0] if served else "REGISTRY",
+        )
+
+
+def _serve_worker(args: argparse.Namespace) -> int:
+    """One worker of ``regbus serve --workers N``, started by the supervisor."""
+    from regbus.bus.workers import die_with_parent, read_endpoints
+
+    if args.supervisor_pid is not None:
+        die_with_parent(args.supervisor_pid)
+    # Every worker loads the configuration for itself, here, and builds its own breakers,
+    # bulkheads and recent-call statistics from it: breaker state is shared between workers
+    # only through a shared breaker store. Hook: once the configuration can name one (the
+    # Redis-backed store), its settings come in with this config and each worker's Router
+    # connects its guards to the store like the single-process bus; nothing else here changes.
+    config = _serve_config(args)
+    if args.worker_endpoints is not None:  # the built-in mocks, run by the supervisor
+        config = with_endpoints(config, read_endpoints(args.worker_endpoints))
+    _run(_worker_async(config, args.worker))
     return 0
+
+
+async def _worker_async(config: Config, index: int) -> None:
+    from regbus.bus.plugins import discover
+    from regbus.bus.server import Bus
+    from regbus.bus.workers import Ready
+
+    stopping = _stop_signal()  # before start: a stop while starting still drains cleanly
+    bus = Bus(config, discover(), worker=index)
+    await bus.start()
+    ready = Ready(os.getpid(), bus.grpc_port, bus.http_port, tuple(sorted(bus.router.lanes)))
+    sys.stdout.write(ready.line())
+    sys.stdout.flush()
+    logging.getLogger("regbus").info("worker %d serving", index)
+    await stopping.wait()
+    logging.getLogger("regbus").info(
+        "worker %d stopping: finishing calls in flight (up to %.0fs)", index, config.server.grace
+    )
+    await bus.stop()
 
 
 async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> None:
@@ -225,7 +407,7 @@ def _stop_signal() -> asyncio.Event:
 
 
 def _mocks(args: argparse.Namespace) -> int:
-    asyncio.run(_mocks_async(args.host, args.port, args.write_config))
+    _run(_mocks_async(args.host, args.port, args.write_config))
     return 0
 
 

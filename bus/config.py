@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from regbus.adapters.base import Endpoint
+from regbus.adapters.base import DEFAULT_MAX_ANSWER_BYTES, Endpoint
 from regbus.circuit.policy import Policy
 
 
@@ -30,6 +30,7 @@ class ServerSettings:
     grpc_port: int = 50051
     http_port: int = 8081
     grace: float = 5.0  # seconds to finish in-flight calls on shutdown
+    workers: int = 1  # processes serving the same ports (regbus serve --workers)
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,32 @@ class Config:
     disabled: frozenset[str] = frozenset()  # registries the file names with enabled = false
 
 
-_SERVER_KEYS: dict[str, type] = {"host": str, "grpc_port": int, "http_port": int, "grace": float}
-_REGISTRY_KEYS = {"url", "enabled", "options", "policy", "max_connections", "connect_timeout"}
+_SERVER_KEYS: dict[str, type] = {
+    "host": str,
+    "grpc_port": int,
+    "http_port": int,
+    "grace": float,
+    "workers": int,
+}
+_REGISTRY_KEYS = {
+    "url",
+    "enabled",
+    "options",
+    "policy",
+    "max_connections",
+    "connect_timeout",
+    "max_answer_bytes",
+}
+MAX_WORKERS = 64
+
+
+def check_workers(value: object, where: str = "workers") -> int:
+    """A worker count, 1 to ``MAX_WORKERS``; ``ConfigError`` says what is wrong."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WORKERS:
+        raise ConfigError(
+            f"{where} must be a whole number of processes from 1 to {MAX_WORKERS}, got {value!r}"
+        )
+    return value
 
 
 def load_config(path: Path) -> Config:
@@ -118,6 +143,14 @@ def registry_settings(
         raise ConfigError(f"{where}.max_connections must be a whole number >= 1")
     if not isinstance(connect_timeout, int | float) or connect_timeout <= 0:
         raise ConfigError(f"{where}.connect_timeout must be a number > 0")
+    max_answer_bytes = table.get("max_answer_bytes", DEFAULT_MAX_ANSWER_BYTES)
+    if isinstance(max_answer_bytes, bool) or not isinstance(max_answer_bytes, int):
+        raise ConfigError(
+            f"{where}.max_answer_bytes must be a whole number of bytes >= 1,"
+            f" got {max_answer_bytes!r}"
+        )
+    if max_answer_bytes < 1:
+        raise ConfigError(f"{where}.max_answer_bytes must be >= 1, got {max_answer_bytes}")
     try:
         policy = defaults.merged(table.get("policy", {}))
         policy.validate()
@@ -128,6 +161,7 @@ def registry_settings(
         options=dict(options),
         max_connections=max_connections,
         connect_timeout=float(connect_timeout),
+        max_answer_bytes=max_answer_bytes,
     )
     return RegistrySettings(id=registry_id, endpoint=endpoint, policy=policy)
 
@@ -230,7 +264,9 @@ def _server(table: Mapping[str, Any], source: str) -> ServerSettings:
             value = float(value)
         if not isinstance(value, kind) or isinstance(value, bool):
             raise ConfigError(f"{source}: server.{key} must be {kind.__name__}, got {value!r}")
-        if isinstance(value, int) and not 0 <= value <= 65535:
+        if key == "workers":
+            check_workers(value, f"{source}: server.workers")
+        elif isinstance(value, int) and not 0 <= value <= 65535:
             raise ConfigError(f"{source}: server.{key} must be a port 0-65535, got {value}")
         values[key] = value
     return ServerSettings(**values)

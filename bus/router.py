@@ -14,7 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from regbus.adapters.base import Adapter, CallContext
-from regbus.adapters.errors import FailFast, RegbusError, RegistryFailure, UnknownRegistry
+from regbus.adapters.errors import (
+    FailFast,
+    InternalError,
+    OutcomeUnknown,
+    RegbusError,
+    RegistryFailure,
+    UnknownRegistry,
+)
 from regbus.adapters.spec import Registry
 from regbus.bus.config import Config, ConfigError
 from regbus.bus.validation import validate
@@ -25,6 +32,7 @@ from regbus.monitoring.recent import RecentCalls, RecentStats
 from regbus.v1 import records_pb2
 
 audit = logging.getLogger("regbus.audit")
+log = logging.getLogger("regbus.bus")
 
 # A caller without a deadline shows one far in the future; past this we use the policy's.
 MAX_BUDGET = 300.0
@@ -108,8 +116,11 @@ class Router:
         params: Mapping[str, str],
         context: CallContext,
         budget: float | None = None,
+        *,
+        client: str = "",
     ) -> Answer:
-        """Answer one query or raise a ``RegbusError``; ``budget`` is the caller's time left."""
+        """Answer one query or raise a ``RegbusError``; ``budget`` is the caller's time left,
+        ``client`` whose share of the registry's bulkhead the call takes."""
         started = time.monotonic()
         outcome = "ok"
         failed = False
@@ -125,7 +136,12 @@ class Router:
                 return await lane.adapter.call(operation, clean, context)
 
             record, attempts = await lane.guard.run(
-                attempt, operation=operation, retry_safe=op.retry_safe, deadline=started + budget
+                attempt,
+                operation=operation,
+                retry_safe=op.retry_safe,
+                deadline=started + budget,
+                writes=op.writes,
+                client=client or context.client_id,
             )
             return Answer(
                 record, registry, operation, attempts, time.monotonic() - started, time.time()
@@ -133,10 +149,30 @@ class Router:
         except RegbusError as exc:
             outcome = exc.reason.lower()
             failed = isinstance(exc, RegistryFailure | FailFast)
+            if isinstance(exc, RegistryFailure | OutcomeUnknown):
+                # The registry's own words (fault strings, ORA- codes) go here, never to callers.
+                log.warning(
+                    "%s.%s failed: %s: %s%s (request id %s)",
+                    registry,
+                    operation,
+                    exc.reason,
+                    exc.message,
+                    f" | registry said: {exc.detail[:2000]!r}" if exc.detail else "",
+                    context.request_id,
+                )
             raise
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
+        except Exception as exc:
+            outcome = "internal"
+            log.exception("bug in regbus answering %s.%s", registry, operation)
+            raise InternalError(
+                f"internal error in regbus ({type(exc).__name__}); it has been logged"
+                f" under request id {context.request_id}",
+                registry=registry,
+                operation=operation,
+            ) from exc
         finally:
             elapsed = time.monotonic() - started
             known = self.lanes.get(registry)
@@ -174,7 +210,10 @@ class Router:
         ]
 
     async def aclose(self) -> None:
-        await asyncio.gather(*(lane.adapter.aclose() for lane in self.lanes.values()))
+        await asyncio.gather(
+            *(lane.adapter.aclose() for lane in self.lanes.values()),
+            *(lane.guard.aclose() for lane in self.lanes.values()),
+        )
 
 
 class _Observer:
@@ -189,6 +228,9 @@ class _Observer:
 
     def retry(self, registry: str, operation: str, reason: str) -> None:
         self._metrics.retry(registry, operation, reason)
+
+    def retry_budget_exhausted(self, registry: str) -> None:
+        self._metrics.retry_budget_exhausted(registry)
 
     def breaker_transition(self, registry: str, old: str, new: str) -> None:
         self._metrics.breaker_transition(registry, old, new)

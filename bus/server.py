@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -40,10 +41,22 @@ def health_name(registry: str) -> str:
 
 
 class Bus:
-    """Everything ``regbus serve`` runs."""
+    """Everything ``regbus serve`` runs.
 
-    def __init__(self, config: Config, adapters: Mapping[str, type[Adapter]] | None = None) -> None:
+    ``worker`` is set in the processes of ``regbus serve --workers N`` (``bus.workers``):
+    this bus is one of several sharing its ports (``SO_REUSEPORT``), and its metrics are
+    written for the others to expose too (see ``monitoring.metrics``).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        adapters: Mapping[str, type[Adapter]] | None = None,
+        *,
+        worker: int | None = None,
+    ) -> None:
         self.config = config
+        self.worker = worker
         self.metrics = Metrics()
         self.metrics.info.info({"version": _version()})
         self.health = health.aio.HealthServicer()
@@ -73,8 +86,11 @@ class Bus:
 
     async def _start_grpc(self) -> None:
         settings = self.config.server
-        # Without this, a second bus on the same port would share it silently.
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        # grpc turns SO_REUSEPORT on by default on Linux. A single bus turns it off, or a
+        # second bus on the same port would share it silently; workers share on purpose (the
+        # supervisor has checked that no one else holds the port).
+        reuse_port = 1 if self.worker is not None else 0
+        server = grpc.aio.server(options=[("grpc.so_reuseport", reuse_port)])
         self._server = server
         bus_pb2_grpc.add_RegistryBusServicer_to_server(RegistryBusServicer(self.router), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -98,10 +114,15 @@ class Bus:
 
     async def _start_http(self) -> None:
         settings = self.config.server
-        self._http = web.AppRunner(build_app(self.metrics.registry, self.status), access_log=None)
+        worker = None if self.worker is None else {"index": self.worker, "pid": os.getpid()}
+        app = build_app(self.metrics.exposition, self.status, worker=worker)
+        self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
         try:
-            await web.TCPSite(self._http, settings.host, settings.http_port).start()
+            site = web.TCPSite(
+                self._http, settings.host, settings.http_port, reuse_port=self.worker is not None
+            )
+            await site.start()
         except OSError as exc:
             raise OSError(
                 f"cannot listen for HTTP on {settings.host}:{settings.http_port}: {exc.strerror}"

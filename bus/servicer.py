@@ -10,8 +10,8 @@ import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from regbus.adapters.base import CallContext
-from regbus.adapters.errors import RegbusError
-from regbus.bus.router import Answer, Router
+from regbus.adapters.errors import DeadlineExhausted, RegbusError
+from regbus.bus.router import MAX_BUDGET, Answer, Router
 from regbus.bus.status import error_message, grpc_code, message_of, trailing_metadata
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
@@ -21,6 +21,8 @@ _BREAKER = {
     "half_open": bus_pb2.BREAKER_STATE_HALF_OPEN,
 }
 MAX_COMPOSE_PARTS = 32
+# Compose answers this much before the caller's deadline with whatever parts are in.
+COMPOSE_RESERVE = 0.025
 
 
 class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
@@ -40,6 +42,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
                 dict(request.params),
                 call_context,
                 _budget(context),
+                client=_client(call_context, context),
             )
         except RegbusError as exc:
             await context.abort(
@@ -60,22 +63,50 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
             )
         call_context = _call_context(request.context, context)
         budget = _budget(context)
+        client = _client(call_context, context)
 
-        async def one(part: bus_pb2.ComposeRequest.Part) -> bus_pb2.ComposeResponse.Part:
-            params = self._params(part, request.params)
-            result = bus_pb2.ComposeResponse.Part(registry=part.registry, operation=part.operation)
-            try:
-                answer = await self.router.query(
-                    part.registry, part.operation, params, call_context, budget
-                )
-            except RegbusError as exc:
-                result.error.CopyFrom(error_message(exc))
+        # Identical parts run once: 32 copies of one query cost the registry one call.
+        keys = [_part_key(part, self._params(part, request.params)) for part in request.parts]
+        unique = {key: dict(key[2]) for key in keys}
+
+        async def one(key: tuple[str, str, tuple[tuple[str, str], ...]]) -> Answer:
+            registry, operation, _ = key
+            return await self.router.query(
+                registry, operation, unique[key], call_context, budget, client=client
+            )
+
+        tasks = {key: asyncio.ensure_future(one(key)) for key in unique}
+        try:
+            if budget is not None and budget <= MAX_BUDGET:
+                # A safety net: the guards stop before the deadline already; this makes
+                # sure the answer goes out in time with the parts that are in.
+                await asyncio.wait(tasks.values(), timeout=max(0.0, budget - COMPOSE_RESERVE))
             else:
-                result.response.CopyFrom(_response(answer, call_context.request_id))
-            return result
-
-        parts = await asyncio.gather(*(one(part) for part in request.parts))
-        return bus_pb2.ComposeResponse(parts=parts)
+                await asyncio.wait(tasks.values())
+        finally:
+            for task in tasks.values():
+                task.cancel()  # no-op for finished parts; the caller may have gone away
+        results = []
+        for key in keys:
+            registry, operation, _ = key
+            result = bus_pb2.ComposeResponse.Part(registry=registry, operation=operation)
+            task = tasks[key]
+            error = task.exception() if task.done() and not task.cancelled() else None
+            if not task.done() or task.cancelled():
+                late = DeadlineExhausted(
+                    "no answer before the caller's deadline (a longer deadline may help)",
+                    registry=registry,
+                    operation=operation,
+                )
+                result.error.CopyFrom(error_message(late))
+            elif isinstance(error, RegbusError):
+                result.error.CopyFrom(error_message(error))
+            elif error is not None:
+                raise error
+            else:
+                result.response.CopyFrom(_response(task.result(), call_context.request_id))
+            results.append(result)
+        return bus_pb2.ComposeResponse(parts=results)
 
     def _params(
         self, part: bus_pb2.ComposeRequest.Part, shared: Mapping[str, str]
@@ -136,6 +167,20 @@ def _call_context(
         purpose=ctx.purpose,
         case_number=ctx.case_number,
     )
+
+
+def _client(call_context: CallContext, grpc_context: grpc.aio.ServicerContext) -> str:
+    """Whose share of a registry's bulkhead a call takes: the client, else its host."""
+    if call_context.client_id:
+        return call_context.client_id
+    peer = grpc_context.peer() or ""
+    return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
+
+
+def _part_key(
+    part: bus_pb2.ComposeRequest.Part, params: Mapping[str, str]
+) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    return part.registry, part.operation, tuple(sorted(params.items()))
 
 
 def _budget(context: grpc.aio.ServicerContext) -> float | None:

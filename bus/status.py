@@ -13,7 +13,9 @@ from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
+    InternalError,
     InvalidRequest,
+    OutcomeUnknown,
     RegbusError,
     RegistryFailure,
     RegistryRejected,
@@ -23,6 +25,10 @@ from regbus.adapters.errors import (
 from regbus.v1 import bus_pb2
 
 DOMAIN = "regbus"
+# Caps on what goes back to a caller: gRPC metadata is limited (8 KB by default), and
+# nothing a registry or a caller made large may push a status past it.
+MAX_MESSAGE = 400
+MAX_META_VALUE = 128
 # What a caller should wait before retrying a transient failure without a better hint.
 DEFAULT_RETRY_DELAY = 1.0
 
@@ -35,6 +41,8 @@ _CODES: list[tuple[type[RegbusError], grpc.StatusCode]] = [
     (CircuitOpen, grpc.StatusCode.UNAVAILABLE),
     (BulkheadFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (DeadlineExhausted, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (OutcomeUnknown, grpc.StatusCode.UNKNOWN),
+    (InternalError, grpc.StatusCode.INTERNAL),
 ]
 
 
@@ -56,8 +64,8 @@ def message_of(error: RegbusError) -> str:
     """The text a person reads: which registry, what happened, whether to retry."""
     delay = retry_delay(error)
     advice = "retrying will not help" if delay is None else f"retry after {delay:.1f}s"
-    registry = f"registry {error.registry}" if error.registry else "regbus"
-    return f"{registry}: {error.message} ({advice})"
+    registry = f"registry {_capped(error.registry, MAX_META_VALUE)}" if error.registry else "regbus"
+    return f"{registry}: {_capped(error.message, MAX_MESSAGE)} ({advice})"
 
 
 def metadata_of(error: RegbusError) -> dict[str, str]:
@@ -67,7 +75,13 @@ def metadata_of(error: RegbusError) -> dict[str, str]:
     field = getattr(error, "field", None)
     if field:
         meta["field"] = field
-    return meta
+    return {key: _capped(value, MAX_META_VALUE) for key, value in meta.items()}
+
+
+def _capped(text: str, limit: int) -> str:
+    """One printable line of at most ``limit`` characters."""
+    line = "".join(ch if ch.isprintable() else " " for ch in text)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _duration(seconds: float) -> duration_pb2.Duration:
@@ -90,7 +104,9 @@ def rich_status(error: RegbusError) -> status_pb2.Status:
     field = getattr(error, "field", None)
     if field:
         violation = error_details_pb2.BadRequest.FieldViolation(
-            field=f"params.{field}", description=error.message, reason=error.reason
+            field=f"params.{_capped(field, MAX_META_VALUE)}",
+            description=_capped(error.message, MAX_MESSAGE),
+            reason=error.reason,
         )
         details.append(_pack(error_details_pb2.BadRequest(field_violations=[violation])))
     return status_pb2.Status(code=code.value[0], message=message_of(error), details=details)

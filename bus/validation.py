@@ -7,6 +7,11 @@ from collections.abc import Mapping
 from regbus.adapters.errors import InvalidParameter, UnknownOperation
 from regbus.adapters.spec import Operation, Registry
 
+# No declared parameter needs more; anything larger is refused before it is read further.
+MAX_PARAMS = 32
+MAX_NAME_CHARS = 64
+MAX_VALUE_CHARS = 1024
+
 
 def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Operation:
     """Return the operation, or raise ``InvalidRequest`` naming the bad field."""
@@ -18,6 +23,7 @@ def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Opera
             registry=spec.registry,
             operation=operation,
         )
+    _check_sizes(spec, operation, params)
     for name in params:
         if op.param(name) is None:
             known = ", ".join(p.name for p in op.params)
@@ -61,3 +67,29 @@ def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Opera
                 operation=operation,
             )
     return op
+
+
+def _check_sizes(spec: Registry, operation: str, params: Mapping[str, str]) -> None:
+    where = {"registry": spec.registry, "operation": operation}
+    if len(params) > MAX_PARAMS:
+        raise InvalidParameter(
+            f"{spec.registry}.{operation} got {len(params)} parameters; at most {MAX_PARAMS}",
+            field="",
+            reason="TOO_MANY_PARAMETERS",
+            **where,
+        )
+    for name, value in params.items():
+        if len(name) > MAX_NAME_CHARS:
+            raise InvalidParameter(
+                f"a parameter name of {len(name)} characters; at most {MAX_NAME_CHARS}",
+                field=name[:MAX_NAME_CHARS],
+                reason="PARAMETER_TOO_LONG",
+                **where,
+            )
+        if len(value) > MAX_VALUE_CHARS:
+            raise InvalidParameter(
+                f"parameter {name!r} is {len(value)} characters long; at most {MAX_VALUE_CHARS}",
+                field=name,
+                reason="PARAMETER_TOO_LONG",
+                **where,
+            )

@@ -1,44 +1,74 @@
 """Everything the bus applies around one registry's calls, in order:
 
-bulkhead → (breaker → per-attempt timeout → adapter) retried by tenacity
+breaker (once per call) → (bulkhead slot → per-attempt timeout → adapter) retried by tenacity
 
-guard = RegistryGuard("gbdfl", policy, observer=metrics)
-record, attempts = await guard.run(attempt, operation="get_person", retry_safe=True,
-                                   deadline=time.monotonic() + 5)
+The call works inside the caller's deadline minus a reserve for sending the
+answer back; each attempt gets the smaller of the policy's timeout and what is
+left, and holds its bulkhead slot only while it talks to the registry (backoff
+sleeps hold nothing). The breaker hears one outcome per call, and only the
+registry's own failures count against it: a timeout cut short by the caller's
+deadline, a cancelled call or a bug in regbus says nothing about the registry.
+
+    guard = RegistryGuard("gbdfl", policy, observer=metrics)
+    record, attempts = await guard.run(attempt, operation="get_person", retry_safe=True,
+                                       deadline=time.monotonic() + 5, client="centre-12")
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
-import pybreaker
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from regbus.adapters.errors import (
+    AnswerTooLarge,
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
-    FailFast,
-    InvalidRequest,
+    InternalError,
+    OutcomeUnknown,
     RegbusError,
     RegistryAnswer,
-    RegistryFault,
+    RegistryFailure,
     RegistryRejected,
     RegistryTimeout,
     RegistryUnavailable,
     SubjectNotFound,
 )
-from regbus.circuit.breaker import Breaker
 from regbus.circuit.bulkhead import Bulkhead
 from regbus.circuit.observer import NullObserver, Observer
 from regbus.circuit.policy import Policy
-from regbus.circuit.retry import is_transient, stop_before_deadline, wait_full_jitter
+from regbus.circuit.retry import (
+    RetryBudget,
+    is_transient,
+    stop_before_deadline,
+    stop_when,
+    wait_full_jitter,
+)
+from regbus.circuit.state import Breaker, Outcome, Permit
+from regbus.circuit.store import BreakerStore
 
 T = TypeVar("T")
+log = logging.getLogger("regbus.circuit")
+
+# The answer reserve never takes more than this share of a short deadline.
+_RESERVE_SHARE = 0.2
+
+
+@dataclass
+class _Call:
+    """What one call learned across its attempts."""
+
+    attempts: int = 0
+    registry_failed: bool = False  # an attempt failed through the registry's own fault
+    gave_up_slow: bool = False  # the caller's deadline cut an attempt already slow_call long
+    busy: float = 0.0  # seconds spent in attempts, for the slow-call rule
 
 
 class RegistryGuard:
@@ -51,9 +81,10 @@ class RegistryGuard:
         *,
         observer: Observer | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
-        storage: pybreaker.CircuitBreakerStorage | None = None,
+        store: BreakerStore | None = None,
     ) -> None:
         self.registry = registry
         self.policy = policy
@@ -61,28 +92,29 @@ class RegistryGuard:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng
+        self._budget = RetryBudget(policy.retry.budget_ratio, policy.retry.budget_reserve)
         self._bulkhead = Bulkhead(
             registry,
             policy.bulkhead.max_concurrent,
             on_change=lambda n: self._observer.in_flight(registry, n),
+            client_share=policy.bulkhead.client_share,
         )
-        self._breaker = Breaker(
+        self.breaker = Breaker(
             registry,
-            policy.breaker.fail_max,
-            policy.breaker.reset_timeout,
-            clock=clock,
+            policy.breaker,
+            clock=wall,
+            store=store,
             on_transition=lambda old, new: self._observer.breaker_transition(registry, old, new),
-            storage=storage,
         )
 
     @property
     def state(self) -> str:
         """``closed``, ``open`` or ``half_open``."""
-        return self._breaker.state
+        return self.breaker.state
 
     @property
     def state_since(self) -> float:
-        return self._breaker.since
+        return self.breaker.since
 
     @property
     def in_flight(self) -> int:
@@ -90,7 +122,10 @@ class RegistryGuard:
 
     @property
     def retry_after(self) -> float:
-        return self._breaker.retry_after()
+        return self.breaker.retry_after()
+
+    async def aclose(self) -> None:
+        await self.breaker.aclose()
 
     async def run(
         self,
@@ -99,132 +134,222 @@ class RegistryGuard:
         operation: str,
         retry_safe: bool,
         deadline: float | None = None,
+        writes: bool = False,
+        client: str = "",
     ) -> tuple[T, int]:
-        """Run ``attempt`` under the policy; return its result and the attempts made."""
+        """Run ``attempt`` under the policy; return its result and the attempts made.
+
+        ``deadline`` is the caller's, on this guard's clock; ``writes`` marks an
+        operation that changes the registry (an answer lost in flight is then
+        ``OutcomeUnknown`` unless it is ``retry_safe``); ``client`` is whose
+        share of the bulkhead the call takes.
+        """
         now = self._clock()
         if deadline is None:
             deadline = now + self.policy.default_deadline
-        if deadline <= now:
+        reserve = min(self.policy.deadline_reserve, max(0.0, deadline - now) * _RESERVE_SHARE)
+        work_until = deadline - reserve
+        if work_until <= now:
             self._observer.rejected(self.registry, "deadline")
             raise DeadlineExhausted(
-                "the caller's deadline left no time to call the registry",
+                "the caller's deadline left no time to call the registry"
+                " (a longer deadline may help)",
                 registry=self.registry,
                 operation=operation,
             )
-        left = self._breaker.retry_after()
-        if left > 0:  # fail fast without queueing for a slot
-            self._observer.rejected(self.registry, "circuit_open")
-            self._breaker.admit(operation)  # raises CircuitOpen with the message and delay
         try:
-            async with self._bulkhead.slot(min(self.policy.bulkhead.max_wait, deadline - now)):
-                return await self._retried(attempt, operation, retry_safe, deadline)
-        except BulkheadFull as exc:
-            if exc.registry == self.registry and not exc.operation:
-                exc.operation = operation
-                self._observer.rejected(self.registry, "bulkhead_full")
+            permit = self.breaker.admit(operation)
+        except CircuitOpen:
+            self._observer.rejected(self.registry, "circuit_open")
             raise
+        self._budget.earn()
+        call = _Call()
+        outcome = Outcome.IGNORED
+        try:
+            result = await self._retried(
+                attempt,
+                operation,
+                retry_safe and not permit.trial,
+                work_until,
+                call,
+                permit,
+                writes=writes,
+                client=client,
+            )
+            outcome = Outcome.SUCCESS
+            return result, call.attempts
+        except RegistryAnswer:
+            outcome = Outcome.SUCCESS  # the registry works; the answer is just "no"
+            raise
+        finally:
+            if outcome is not Outcome.SUCCESS and call.registry_failed:
+                outcome = Outcome.FAILURE
+            elif outcome is not Outcome.SUCCESS and call.gave_up_slow:
+                outcome = Outcome.SLOW
+            self.breaker.record(permit, outcome, call.busy)
 
     async def _retried(
         self,
         attempt: Callable[[], Awaitable[T]],
         operation: str,
         retry_safe: bool,
-        deadline: float,
-    ) -> tuple[T, int]:
+        work_until: float,
+        call: _Call,
+        permit: Permit,
+        *,
+        writes: bool,
+        client: str,
+    ) -> T:
         retry = self.policy.retry
-        count = 0
+        last: list[RegbusError] = []
 
-        def before_sleep(state: object) -> None:
-            if error is not None:
-                self._observer.retry(self.registry, operation, error.reason)
+        def refuse_retry() -> bool:
+            if self.breaker.generation != permit.generation:
+                return True  # the breaker changed state meanwhile: this call's view is stale
+            if not self._budget.spend():
+                self._observer.retry_budget_exhausted(self.registry)
+                return True
+            return False
 
-        error: RegbusError | None = None
+        def before_sleep(state: RetryCallState) -> None:
+            if last:
+                self._observer.retry(self.registry, operation, last[-1].reason)
+
         retrying = AsyncRetrying(
+            # stop_when must stay last: it spends the retry budget when asked.
             stop=stop_after_attempt(retry.attempts if retry_safe else 1)
-            | stop_before_deadline(deadline, self._clock),
+            | stop_before_deadline(work_until, self._clock, retry.min_attempt)
+            | stop_when(refuse_retry),
             wait=wait_full_jitter(retry.backoff_initial, retry.backoff_max, self._rng),
             retry=retry_if_exception(is_transient),
             sleep=self._sleep,
             before_sleep=before_sleep,
             reraise=True,
         )
-        try:
-            async for try_ in retrying:
-                with try_:
-                    count += 1
-                    try:
-                        result = await self._once(attempt, operation, deadline)
-                    except RegbusError as exc:
-                        error = exc if error is None or not isinstance(exc, FailFast) else error
-                        raise
-                    return result, count
-        except FailFast as exc:
-            # The breaker opened (or time ran out) during this call's own retries: what
-            # this caller needs to hear is the registry failure that caused it.
-            if error is not None and error is not exc:
-                raise error from None
-            raise
+        async for try_ in retrying:
+            with try_:
+                try:
+                    return await self._once(attempt, operation, work_until, call, client)
+                except RegbusError as exc:
+                    last.append(exc)
+                    lost = _lost_write(exc, operation) if writes and not retry_safe else exc
+                    if lost is not exc:
+                        raise lost from exc
+                    raise
         raise AssertionError("unreachable: tenacity returns or re-raises")
 
     async def _once(
-        self, attempt: Callable[[], Awaitable[T]], operation: str, deadline: float
+        self,
+        attempt: Callable[[], Awaitable[T]],
+        operation: str,
+        work_until: float,
+        call: _Call,
+        client: str,
     ) -> T:
-        try:
-            probe = self._breaker.admit(operation)
-        except CircuitOpen:
-            self._observer.rejected(self.registry, "circuit_open")
-            raise
-        remaining = deadline - self._clock()
+        remaining = work_until - self._clock()
         if remaining <= 0:
-            self._breaker.abandoned(probe)
             self._observer.rejected(self.registry, "deadline")
-            raise DeadlineExhausted(
-                "the caller's deadline passed before the registry could be called",
-                registry=self.registry,
-                operation=operation,
-            )
+            raise self._out_of_time(operation)
+        entered = False
+        try:
+            async with self._bulkhead.slot(min(self.policy.bulkhead.max_wait, remaining), client):
+                entered = True
+                return await self._attempt(attempt, operation, work_until, call)
+        except BulkheadFull as exc:
+            if not entered:
+                exc.operation = operation
+                self._observer.rejected(self.registry, "bulkhead_full")
+            raise
+
+    async def _attempt(
+        self, attempt: Callable[[], Awaitable[T]], operation: str, work_until: float, call: _Call
+    ) -> T:
+        """One attempt, holding a bulkhead slot."""
+        remaining = work_until - self._clock()
+        if remaining <= 0:
+            self._observer.rejected(self.registry, "deadline")
+            raise self._out_of_time(operation)
+        # A timeout shorter than the policy's is the caller's doing, not the registry's.
+        cut_by_caller = remaining < self.policy.timeout
         timeout = min(self.policy.timeout, remaining)
+        call.attempts += 1
         started = self._clock()
         outcome = "fault"
         try:
             async with asyncio.timeout(timeout):
                 result = await attempt()
         except TimeoutError as exc:
+            if cut_by_caller:
+                outcome = "deadline"
+                call.gave_up_slow = timeout >= self.policy.breaker.slow_call
+                raise DeadlineExhausted(
+                    f"no answer within the {timeout:.2f}s the caller's deadline left"
+                    " (a longer deadline may help)",
+                    registry=self.registry,
+                    operation=operation,
+                ) from exc
             outcome = "timeout"
-            self._breaker.failed(probe)
+            call.registry_failed = True
             raise RegistryTimeout(
                 f"no answer within {timeout:.2f}s", registry=self.registry, operation=operation
             ) from exc
         except asyncio.CancelledError:
             outcome = "cancelled"
-            self._breaker.abandoned(probe)
             raise
         except RegistryAnswer as exc:
             outcome = "not_found" if isinstance(exc, SubjectNotFound) else "rejected"
-            self._breaker.succeeded(probe)  # the registry works; the answer is just "no"
             raise
-        except (InvalidRequest, CircuitOpen, BulkheadFull, DeadlineExhausted):
-            outcome = "refused"
-            self._breaker.abandoned(probe)
-            raise
-        except RegbusError as exc:
+        except RegistryFailure as exc:
             outcome = _outcome(exc)
-            self._breaker.failed(probe)
+            call.registry_failed = True
+            raise
+        except RegbusError:
+            outcome = "refused"
             raise
         except Exception as exc:
-            self._breaker.failed(probe)
-            raise RegistryFault(
-                f"unexpected error in adapter: {type(exc).__name__}: {exc}",
+            outcome = "internal"
+            log.exception(
+                "bug in regbus while calling %s.%s; not charged to the registry",
+                self.registry,
+                operation,
+            )
+            raise InternalError(
+                f"internal error in regbus ({type(exc).__name__}) while calling the"
+                " registry; it has been logged",
                 registry=self.registry,
                 operation=operation,
             ) from exc
         else:
             outcome = "ok"
-            self._breaker.succeeded(probe)
             return result
         finally:
+            elapsed = self._clock() - started
+            call.busy += elapsed
             if outcome != "cancelled":
-                self._observer.attempt(self.registry, operation, outcome, self._clock() - started)
+                self._observer.attempt(self.registry, operation, outcome, elapsed)
+
+    def _out_of_time(self, operation: str) -> DeadlineExhausted:
+        return DeadlineExhausted(
+            "the caller's deadline passed before the registry could be called"
+            " (a longer deadline may help)",
+            registry=self.registry,
+            operation=operation,
+        )
+
+
+def _lost_write(error: RegbusError, operation: str) -> RegbusError:
+    """A write without an idempotency key whose answer may have been lost in flight."""
+    if isinstance(error, RegistryTimeout | DeadlineExhausted) or (
+        isinstance(error, RegistryUnavailable) and error.delivered is not False
+    ):
+        return OutcomeUnknown(
+            "the write was sent but its answer was lost, so it may or may not have happened;"
+            " check with the registry before sending it again (it carried no idempotency key)",
+            registry=error.registry,
+            operation=error.operation or operation,
+            detail=error.message,
+        )
+    return error
 
 
 def _outcome(error: RegbusError) -> str:
@@ -232,6 +357,8 @@ def _outcome(error: RegbusError) -> str:
         return "timeout"
     if isinstance(error, RegistryUnavailable):
         return "unavailable"
+    if isinstance(error, AnswerTooLarge):
+        return "too_large"
     if isinstance(error, RegistryRejected):
         return "rejected"
     return "fault"

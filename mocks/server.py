@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from aiohttp import web
 
 from regbus.adapters.base import Endpoint
-from regbus.mocks.faults import FaultBoard, parse_fault
+from regbus.mocks.faults import MEGABYTE, FaultBoard, huge_body, parse_fault
 from regbus.mocks.population import Population
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -165,7 +166,7 @@ class MockServer:
         while fault.mode == "hang":
             await self.faults.wait_change(registry_id, HANG_LIMIT)
             fault = self.faults.get(registry_id)
-        if fault.mode == "down":
+        if fault.mode == "down" or fault.down_now(time.monotonic()):
             return web.Response(
                 status=503, text="503 Service Unavailable\n", content_type="text/plain"
             )
@@ -175,6 +176,10 @@ class MockServer:
             return registry.technical_error(request)
         if fault.mode == "malformed":
             return registry.malformed(request)
+        if fault.mode == "reset":
+            return await _reset(request, registry.malformed(request).content_type)
+        if fault.mode == "huge":  # in the registry's own content type
+            return await _huge(request, registry.malformed(request).content_type, fault.size)
         return await handler(request)
 
     async def _get_faults(self, request: web.Request) -> web.Response:
@@ -197,6 +202,31 @@ class MockServer:
             return _problem(400, str(exc))
         self.faults.set(registry, fault)
         return web.json_response({"registry": registry, "mode": str(fault)})
+
+
+async def _huge(request: web.Request, content_type: str, size: int) -> web.StreamResponse:
+    """Stream ``size`` bytes without a Content-Length; stop when the client hangs up."""
+    response = web.StreamResponse(headers={"Content-Type": content_type})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    try:
+        for chunk in huge_body(content_type, size):
+            await response.write(chunk)
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client stopped reading, as it should
+    return response
+
+
+async def _reset(request: web.Request, content_type: str) -> web.StreamResponse:
+    """Start a 200 answer, then drop the connection in the middle of its body."""
+    response = web.StreamResponse(headers={"Content-Type": content_type})
+    response.enable_chunked_encoding()
+    await response.prepare(request)
+    await response.write(next(huge_body(content_type, MEGABYTE)))
+    if request.transport is not None:
+        request.transport.close()
+    return response
 
 
 def _problem(status: int, detail: str) -> web.Response:

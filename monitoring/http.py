@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -13,8 +13,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 StatusSource = Callable[[], list[dict[str, Any]]]
 
 
-def build_app(registry: CollectorRegistry, status: StatusSource) -> web.Application:
-    """An aiohttp app over the bus's metrics and live registry status."""
+def build_app(
+    registry: CollectorRegistry,
+    status: StatusSource,
+    *,
+    worker: Mapping[str, Any] | None = None,
+) -> web.Application:
+    """An aiohttp app over the bus's metrics and live registry status.
+
+    ``worker`` (index and pid) is given by a worker of ``regbus serve --workers N``:
+    ``/metrics`` covers every worker, but ``/status`` and the page show the breakers and
+    recent calls of the worker that answered, so they say which one it is.
+    """
+    note = (
+        ""
+        if worker is None
+        else f"<p>worker {html.escape(str(worker.get('index')))}"
+        f" (pid {html.escape(str(worker.get('pid')))}): registry state as this worker sees it;"
+        " other workers keep their own</p>"
+    )
 
     async def metrics(request: web.Request) -> web.Response:
         body = generate_latest(registry)
@@ -29,10 +46,13 @@ def build_app(registry: CollectorRegistry, status: StatusSource) -> web.Applicat
         return web.json_response({"status": "ready", "registries": len(rows)})
 
     async def status_json(request: web.Request) -> web.Response:
-        return web.json_response({"registries": status()}, dumps=lambda o: json.dumps(o, indent=2))
+        body: dict[str, Any] = {"registries": status()}
+        if worker is not None:
+            body["worker"] = dict(worker)
+        return web.json_response(body, dumps=lambda o: json.dumps(o, indent=2))
 
     async def page(request: web.Request) -> web.Response:
-        return web.Response(text=_page(status()), content_type="text/html")
+        return web.Response(text=_page(status(), note), content_type="text/html")
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
@@ -46,7 +66,7 @@ def build_app(registry: CollectorRegistry, status: StatusSource) -> web.Applicat
 _COLOURS = {"closed": "#1a7f37", "half_open": "#9a6700", "open": "#cf222e"}
 
 
-def _page(rows: list[dict[str, Any]]) -> str:
+def _page(rows: list[dict[str, Any]], note: str = "") -> str:
     cells = []
     for row in rows:
         colour = _COLOURS.get(str(row["breaker"]), "#555")
@@ -68,6 +88,8 @@ def _page(rows: list[dict[str, Any]]) -> str:
         "<th>protocol</th><th>breaker</th><th>since</th><th>errors</th><th>p50 ms</th>"
         "<th>p99 ms</th><th>recent calls</th><th>in flight</th></tr>"
         + "".join(cells)
-        + "</table><p><a href='/metrics'>/metrics</a> · <a href='/status'>/status</a></p>"
+        + "</table>"
+        + note
+        + "<p><a href='/metrics'>/metrics</a> · <a href='/status'>/status</a></p>"
         "</body></html>"
     )

@@ -58,9 +58,10 @@ async def test_hanging_registry_is_isolated_and_recovers(
     # At most the attempts that opened the breaker plus a half-open probe per reset period.
     assert sent <= TEST_POLICY.breaker.fail_max + TEST_POLICY.retry.attempts + 2
 
-    # The fault clears; after the reset timeout the next call probes and closes the breaker.
+    # The fault clears; after the reset timeout the next calls are trials that close it.
     embedded.mocks.faults.set("gbdfl", parse_fault("ok"))
     await asyncio.sleep(TEST_POLICY.breaker.reset_timeout + 0.3)
-    assert await _call(stub, "gbdfl", iin=ARMAN) == "ok"
+    for _ in range(TEST_POLICY.breaker.half_open_permits):
+        assert await _call(stub, "gbdfl", iin=ARMAN) == "ok"
     assert lane.guard.state == "closed"
     assert await _call(stub, "gbdfl", iin=ARMAN) == "ok"

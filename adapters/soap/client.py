@@ -1,42 +1,56 @@
-"""A zeep client for one WSDL, bound to the configured endpoint, and the one
+"""A SOAP client for one WSDL, bound to the configured endpoint, and the one
 place SOAP failures become registry errors.
 
     soap = SoapClient("zags.wsdl", endpoint, registry="zags")   # or a Path, or files(...) / ...
-    acts = await soap.call("ListActs", "list_acts", iin="850314354052")   # zeep objects
     answer = await soap.send("ListActs", "list_acts", iin="850314354052")  # the lxml element
+    acts = await soap.call("ListActs", "list_acts", iin="850314354052")   # zeep objects
     soap.soap_operations()   # {"ListActs"}, to check declarations against the WSDL
+
+zeep stays the authority on the WSDL: it loads it (offline, through the
+:mod:`~regbus.adapters.soap.catalogue`), checks declarations against it and, once
+at load time, tells each operation's :class:`Plan` (SOAPAction, request element
+and its children, answer element). :meth:`SoapClient.send`, the hot path, then
+builds the envelope with lxml, posts it over the registry's
+:class:`~regbus.adapters.http.HttpTransport` and reads the answer with one
+hardened ``etree.fromstring`` and a Body/Fault check. :meth:`SoapClient.call`
+keeps zeep's serialisation and objects, for callers that want them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
-from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-import httpx
 import zeep
+import zeep.xsd
 from lxml import etree
 from zeep.exceptions import Error as ZeepError
-from zeep.exceptions import Fault, TransportError, ValidationError
+from zeep.exceptions import Fault, ValidationError
 from zeep.plugins import apply_ingress
-from zeep.proxy import AsyncServiceProxy
-from zeep.wsdl.utils import etree_to_string
+from zeep.wsdl.messages.soap import DocumentMessage
 
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected
-from regbus.adapters.http import make_client, require_http_url, status_error, transport_error
+from regbus.adapters.http import (
+    Answer,
+    HttpTransport,
+    answer_error,
+    clip,
+    require_http_url,
+    snippet,
+)
 from regbus.adapters.soap import descriptions
 from regbus.adapters.soap.catalogue import Catalogue, OfflineTransport
 from regbus.adapters.soap.descriptions import DescriptionSource
 
-SOAP_ENVELOPES = (
-    "http://schemas.xmlsoap.org/soap/envelope/",  # SOAP 1.1
-    "http://www.w3.org/2003/05/soap-envelope",  # SOAP 1.2
-)
-_STATUSES = frozenset(HTTPStatus)
+SOAP_11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP_12 = "http://www.w3.org/2003/05/soap-envelope"
+SOAP_ENVELOPES = (SOAP_11, SOAP_12)
 
 
 @dataclass(frozen=True)
@@ -59,10 +73,45 @@ class SoapFault:
 
     @classmethod
     def from_zeep(cls, fault: Fault) -> SoapFault:
-        code = str(fault.code or "Server").rsplit(":", 1)[-1]
         detail = fault.detail if isinstance(fault.detail, etree._Element) else None
-        first = next(iter(detail.iterchildren(etree.Element)), None) if detail is not None else None
-        return cls(code=code, message=str(fault.message or "").strip(), detail=first)
+        return cls(
+            code=_code(fault.code), message=str(fault.message or "").strip(), detail=_first(detail)
+        )
+
+    @classmethod
+    def from_element(cls, fault: etree._Element) -> SoapFault:
+        """Read a SOAP 1.1 ``Fault`` (``faultcode``, ``faultstring``, ``detail``) or a
+        SOAP 1.2 one (``Code/Value``, ``Reason/Text``, ``Detail``)."""
+        children = {etree.QName(c).localname: c for c in fault.iterchildren(etree.Element)}
+        if etree.QName(fault).namespace == SOAP_12:
+            code_node = children.get("Code")
+            reason = children.get("Reason")
+            code = code_node.findtext(f"{{{SOAP_12}}}Value") if code_node is not None else None
+            message = reason.findtext(f"{{{SOAP_12}}}Text") if reason is not None else None
+            detail = children.get("Detail")
+        else:
+            code_node, reason = children.get("faultcode"), children.get("faultstring")
+            code = code_node.text if code_node is not None else None
+            message = reason.text if reason is not None else None
+            detail = children.get("detail")
+        return cls(code=_code(code), message=(message or "").strip(), detail=_first(detail))
+
+
+def _code(code: object) -> str:
+    return str(code or "").strip().rsplit(":", 1)[-1] or "Server"
+
+
+def _first(detail: etree._Element | None) -> etree._Element | None:
+    return next(iter(detail.iterchildren(etree.Element)), None) if detail is not None else None
+
+
+class FaultAnswer(Exception):
+    """The registry answered with a SOAP fault: the cause of the registry error
+    it maps to, carrying the fault as sent (its text included)."""
+
+    def __init__(self, fault: SoapFault) -> None:
+        super().__init__(f"{fault.code}: {fault.message}")
+        self.fault = fault
 
 
 # Turns a fault into the registry's own meaning, or None for the generic rule.
@@ -70,13 +119,16 @@ FaultMapper = Callable[[SoapFault, str, str], RegbusError | None]
 
 
 def generic_fault_error(fault: SoapFault, registry: str, operation: str) -> RegbusError:
-    """A Client fault is a refusal; anything else is a technical fault."""
-    text = f"{fault.code} fault: {fault.message or 'no message'}"
-    if fault.client_side:
-        return RegistryRejected(
-            f"registry refused the request ({text})", registry=registry, operation=operation
-        )
-    return RegistryFault(f"SOAP {text}", registry=registry, operation=operation)
+    """A Client fault is a refusal; anything else is a technical fault. The fault
+    code is in the message, the registry's fault string only in ``detail``."""
+    code = clip(fault.code, 100)
+    error = RegistryRejected if fault.client_side else RegistryFault
+    text = (
+        f"the registry refused the request ({code} fault)"
+        if fault.client_side
+        else f"the registry answered a SOAP {code} fault"
+    )
+    return error(text, registry=registry, operation=operation, detail=fault.message)
 
 
 class UnexpectedAnswer(Exception):
@@ -98,7 +150,8 @@ def body_element(envelope: etree._Element) -> etree._Element:
 
 class ExpectedAnswer(zeep.Plugin):
     """Refuse an answer whose body is neither a fault nor the operation's output
-    element: zeep would otherwise read a foreign document as an empty result."""
+    element: zeep would otherwise read a foreign document as an empty result.
+    (:class:`SoapClient` makes this check itself; the plugin is for zeep clients.)"""
 
     def ingress(
         self, envelope: etree._Element, http_headers: Any, operation: Any
@@ -109,6 +162,22 @@ class ExpectedAnswer(zeep.Plugin):
         if name.localname != "Fault" and expected is not None and name.text != expected.qname.text:
             raise UnexpectedAnswer(f"expected {expected.qname.text} in the answer, got {name.text}")
         return envelope, http_headers
+
+
+@runtime_checkable
+class EnvelopeHook(Protocol):
+    """Adds to every request envelope and checks every answer, on lxml alone
+    (X-Road's headers and their echo, :class:`~regbus.adapters.soap.xroad.XRoadHeaders`).
+
+    ``stamp`` returns what ``check`` needs to know about the request it answers.
+    """
+
+    def stamp(
+        self, envelope: etree._Element, soap_operation: str, context: CallContext | None
+    ) -> Any: ...
+
+    def check(self, envelope: etree._Element, stamped: Any) -> None:
+        """Raise ``UnexpectedAnswer`` if the answer does not fit the request."""
 
 
 # Who the SOAP calls of this task are made for, for plugins that send it (X-Road's
@@ -131,15 +200,163 @@ def current_caller() -> CallContext | None:
     return _CALLER.get()
 
 
+_PARSERS = threading.local()
+
+
+def parse_answer(data: bytes) -> etree._Element:
+    """Parse an answer with a hardened parser (no DTD, no entities, no network,
+    no huge trees); ``etree.XMLSyntaxError``, or ``UnsafeXml`` for a DOCTYPE."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:  # lxml parsers are not shared between threads
+        parser = _PARSERS.parser = descriptions.secure_parser()
+    root = etree.fromstring(data, parser)
+    if root.getroottree().docinfo.doctype:
+        raise descriptions.UnsafeXml("documents with a DOCTYPE are not accepted")
+    return root
+
+
+@dataclass(frozen=True)
+class Child:
+    """One child of a request element: its tag and, for values that are not
+    text, zeep's type to write them."""
+
+    tag: str
+    type: Any
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the hot path needs of one operation, learnt from zeep at load time."""
+
+    name: str
+    operation: Any  # zeep's operation, for zeep plugins and the fallback serialisation
+    envelope: str  # the SOAP envelope namespace
+    http_headers: Mapping[str, str]  # SOAPAction and Content-Type
+    request: str  # the request element's tag
+    answer: str  # the answer element's tag
+    children: Mapping[str, Child] | None  # None: not plain text children; zeep serialises
+    required: frozenset[str] = frozenset()
+
+    def build(self, arguments: Mapping[str, Any]) -> etree._Element:
+        """The request envelope for ``arguments`` (the request element's children):
+        ``TypeError`` for an argument the element lacks, zeep's ``ValidationError``
+        for a required one missing, as zeep's own serialisation does."""
+        if self.children is None:
+            envelope: etree._Element = self.operation.create(**arguments).content
+            return envelope
+        unknown = arguments.keys() - self.children.keys()
+        if unknown:
+            raise TypeError(
+                f"{self.name}() got unexpected arguments {sorted(unknown)};"
+                f" it takes {', '.join(self.children)}"
+            )
+        missing = self.required - {k for k, v in arguments.items() if v is not None}
+        if missing:
+            raise ValidationError(  # type: ignore[no-untyped-call]
+                f"{self.name}: missing element {', '.join(sorted(missing))}"
+            )
+        envelope, body = self.empty()
+        request = etree.SubElement(body, self.request)
+        for name, child in self.children.items():
+            value = arguments.get(name)
+            if value is not None:
+                text = value if isinstance(value, str) else child.type.xmlvalue(value)
+                etree.SubElement(request, child.tag).text = text
+        return envelope
+
+    def wrap(self, element: etree._Element) -> etree._Element:
+        """The request envelope around a request element built by the caller."""
+        if element.tag != self.request:
+            raise ValueError(f"{self.name} sends {self.request}, not {element.tag}")
+        envelope, body = self.empty()
+        body.append(element)
+        return envelope
+
+    def empty(self) -> tuple[etree._Element, etree._Element]:
+        envelope = etree.Element(f"{{{self.envelope}}}Envelope", nsmap={"soap-env": self.envelope})
+        return envelope, etree.SubElement(envelope, f"{{{self.envelope}}}Body")
+
+
+def _plan(name: str, operation: Any, envelope_ns: str) -> Plan:
+    message = operation.input
+    action = getattr(operation, "soapaction", None)
+    headers = {"SOAPAction": f'"{action}"' if action else '""'}
+    if envelope_ns == SOAP_12:
+        headers["Content-Type"] = f'application/soap+xml; charset=utf-8; action="{action or ""}"'
+    else:
+        headers["Content-Type"] = "text/xml; charset=utf-8"
+    request = getattr(message, "body", None)
+    answer = getattr(operation.output, "body", None)
+    children = _children(message)
+    return Plan(
+        name=name,
+        operation=operation,
+        envelope=envelope_ns,
+        http_headers=headers,
+        request=request.qname.text if request is not None else "",
+        answer=answer.qname.text if answer is not None else "",
+        children=children,
+        required=frozenset(_required(message)) if children is not None else frozenset(),
+    )
+
+
+def _children(message: Any) -> dict[str, Child] | None:
+    """The request element's children when they are all single text values of a
+    document/literal body; None when zeep must serialise the request."""
+    body = getattr(message, "body", None)
+    if not isinstance(message, DocumentMessage) or message._is_body_wrapped or body is None:
+        return None
+    kind = getattr(body, "type", None)
+    if not isinstance(kind, zeep.xsd.ComplexType) or kind.attributes:
+        return None
+    found: dict[str, Child] = {}
+    for name, element in kind.elements:
+        if (
+            not isinstance(element, zeep.xsd.Element)
+            or not isinstance(element.type, zeep.xsd.AnySimpleType)
+            or element.max_occurs != 1
+        ):
+            return None
+        found[name] = Child(element.qname.text, element.type)
+    return found
+
+
+def _required(message: Any) -> list[str]:
+    """The children a request must have (not those of a choice, which zeep marks optional)."""
+    return [name for name, element in message.body.type.elements if element.min_occurs >= 1]
+
+
+class DescriptionLoader(OfflineTransport):
+    """zeep's transport for loading descriptions only, from the catalogue (as
+    :class:`~regbus.adapters.soap.catalogue.OfflineTransport`). It holds no HTTP
+    client: operations go over regbus's own :class:`~regbus.adapters.http.HttpTransport`."""
+
+    def __init__(self, catalogue: Catalogue) -> None:  # no super(): it would open HTTP clients
+        self.catalogue = catalogue
+        self.cache = None
+        self.load_timeout = None
+        self.operation_timeout = None
+        self.logger = logging.getLogger("zeep.transports")
+        self._close_session = False
+
+    def post_xml(self, address: str, envelope: Any, headers: Any) -> Any:
+        raise RuntimeError("regbus sends SOAP requests over its own HTTP transport, not zeep's")
+
+    async def aclose(self) -> None:
+        return None
+
+
 class SoapClient:
-    """An async zeep client for one WSDL: a file of regbus's own, a path, or a
-    package resource.
+    """A SOAP client for one WSDL: a file of regbus's own, a path, or a package
+    resource.
 
     The binding address is the configured ``Endpoint.url``, not the WSDL's.
     The WSDL and what it imports load offline (:mod:`~regbus.adapters.soap.catalogue`);
     zeep's other secure defaults are kept (no DTDs, no entities, strict parsing).
     ``fault_mapper`` gives registry-specific meaning to faults; unmapped ones
-    follow :func:`generic_fault_error`.
+    follow :func:`generic_fault_error`. ``plugins`` are zeep plugins; those that
+    are also :class:`EnvelopeHook` (X-Road) are called as hooks on the lxml path.
+    ``http`` replaces the transport (tests answer from a script).
     """
 
     def __init__(
@@ -150,82 +367,65 @@ class SoapClient:
         registry: str,
         fault_mapper: FaultMapper | None = None,
         plugins: Sequence[zeep.Plugin] = (),
-        http: httpx.AsyncClient | None = None,
+        http: HttpTransport | None = None,
     ) -> None:
-        require_http_url(endpoint.url, registry)
         self.registry = registry
+        self._address = require_http_url(endpoint.url, registry)
         self._fault_mapper = fault_mapper
-        self._http = http or make_client(endpoint)
+        self._http = http or HttpTransport(endpoint, registry=registry)
         self._owns_http = http is None
+        self._plugins = tuple(plugins)
+        # Each plugin with whether it is an EnvelopeHook, decided once.
+        self._steps: tuple[tuple[Any, bool], ...] = tuple(
+            (p, isinstance(p, EnvelopeHook)) for p in self._plugins
+        )
         catalogue = Catalogue(wsdl)
         # forbid_external stays off: it would refuse every import before the
         # catalogue, which refuses all it does not hold, sees it.
-        self._client = zeep.AsyncClient(  # type: ignore[no-untyped-call]
+        self._client = zeep.Client(  # type: ignore[no-untyped-call]
             catalogue.location,
-            transport=OfflineTransport(catalogue, self._http),
+            transport=DescriptionLoader(catalogue),
             settings=zeep.Settings(
                 strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False
             ),
-            plugins=[*plugins, ExpectedAnswer()],
+            plugins=list(self._plugins),
         )
         service = next(iter(self._client.wsdl.services.values()))
         port = next(iter(service.ports.values()))
         self._binding: Any = port.binding
         self._options: dict[str, Any] = {**port.binding_options, "address": endpoint.url}
-        self._service = AsyncServiceProxy(  # type: ignore[no-untyped-call]
-            self._client, port.binding, **self._options
-        )
+        envelope_ns = getattr(self._binding, "nsmap", {}).get("soap-env", SOAP_11)
+        self._plans = {
+            name: _plan(name, operation, envelope_ns)
+            for name, operation in self._binding.all().items()
+        }
 
     def soap_operations(self) -> set[str]:
         """The operations of the bound port, as the WSDL names them."""
-        return set(self._binding.all())
+        return set(self._plans)
 
     def output_element(self, soap_operation: str) -> Any:
         """zeep's element for the body of the operation's answer (``.qname``, ``.type``)."""
-        return self._operation(soap_operation).output.body
+        return self.plan(soap_operation).operation.output.body
 
     def input_element(self, soap_operation: str) -> Any:
         """zeep's element for the body of the operation's request."""
-        return self._operation(soap_operation).input.body
+        return self.plan(soap_operation).operation.input.body
 
     def input_params(self, soap_operation: str) -> tuple[str, ...]:
         """Names of the children of the operation's request element, in order
         (both branches of a choice)."""
         return tuple(name for name, _ in self.input_element(soap_operation).type.elements)
 
-    def _operation(self, soap_operation: str) -> Any:
-        operation = self._binding.all().get(soap_operation)
-        if operation is None:
-            known = ", ".join(sorted(self._binding.all()))
+    def plan(self, soap_operation: str) -> Plan:
+        """What :meth:`send` knows of one operation; ``ValueError`` if the WSDL lacks it."""
+        plan = self._plans.get(soap_operation)
+        if plan is None:
+            known = ", ".join(sorted(self._plans))
             raise ValueError(
                 f"{self.registry}: the WSDL has no operation {soap_operation!r} (it has {known})"
             )
-        return operation
-
-    async def call(
-        self,
-        soap_operation: str,
-        operation: str,
-        /,
-        *,
-        context: CallContext | None = None,
-        **arguments: Any,
-    ) -> Any:
-        """Run one SOAP operation; ``operation`` is the bus operation, for errors;
-        ``context`` the caller, for plugins that send it (:func:`on_behalf_of`)."""
-        try:
-            with self._caller(context):
-                return await self._service[soap_operation](**arguments)
-        except ValidationError:
-            raise  # our own request does not fit the WSDL: a bug, not a registry failure
-        except Fault as exc:
-            raise self.fault_error(SoapFault.from_zeep(exc), operation) from exc
-        except TransportError as exc:
-            raise self._transport_failure(exc, operation) from exc
-        except (ZeepError, etree.XMLSyntaxError, UnexpectedAnswer) as exc:
-            raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, self.registry, operation) from exc
+        return plan
 
     async def send(
         self,
@@ -238,58 +438,131 @@ class SoapClient:
     ) -> etree._Element:
         """Run one SOAP operation; return the answer's body element as lxml sees it
         (e.g. ``{urn:kz:zags:civil-acts:v1}ListActsResponse``), for declarative
-        mapping. Plugins and ``context`` apply, and failures map, as in :meth:`call`."""
-        soap_op = self._operation(soap_operation)
+        mapping. ``operation`` is the bus operation, for errors; ``context`` the
+        caller, for hooks and plugins that send it (:func:`on_behalf_of`)."""
+        plan = self.plan(soap_operation)
+        return await self._exchange(plan, plan.build(arguments), operation, context)
+
+    async def send_element(
+        self,
+        soap_operation: str,
+        operation: str,
+        request: etree._Element,
+        /,
+        *,
+        context: CallContext | None = None,
+    ) -> etree._Element:
+        """:meth:`send` with the request element built by the caller (the ШЭП envelope)."""
+        plan = self.plan(soap_operation)
+        return await self._exchange(plan, plan.wrap(request), operation, context)
+
+    async def _exchange(
+        self,
+        plan: Plan,
+        envelope: etree._Element,
+        operation: str,
+        context: CallContext | None,
+    ) -> etree._Element:
+        caller = context if context is not None else current_caller()
+        headers = dict(plan.http_headers)
+        stamps: list[Any] = []
+        with self._caller(context) if self._steps else nullcontext():
+            for plugin, hook in self._steps:
+                if hook:
+                    stamps.append(plugin.stamp(envelope, plan.name, caller))
+                else:
+                    envelope, headers = plugin.egress(
+                        envelope, headers, plan.operation, self._options
+                    )
+                    stamps.append(None)
+            answer = await self._post(envelope, headers, operation)
+            document = self._parse(answer, operation)
+            try:
+                for (plugin, hook), stamped in zip(self._steps, stamps, strict=True):
+                    if hook:
+                        plugin.check(document, stamped)
+                    else:
+                        document, _ = plugin.ingress(document, answer.headers, plan.operation)
+            except (ZeepError, etree.XMLSyntaxError, UnexpectedAnswer) as exc:
+                raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
+        return self._answer(document, answer, plan, operation)
+
+    async def call(
+        self,
+        soap_operation: str,
+        operation: str,
+        /,
+        *,
+        context: CallContext | None = None,
+        **arguments: Any,
+    ) -> Any:
+        """Run one SOAP operation through zeep's serialisation; return zeep's objects.
+        Plugins (zeep's egress and ingress) and ``context`` apply, and failures map,
+        as in :meth:`send`."""
+        plan = self.plan(soap_operation)
         with self._caller(context):
             envelope, headers = self._binding._create(
                 soap_operation, (), arguments, client=self._client, options=self._options
             )
+            answer = await self._post(envelope, headers, operation)
+            document = self._parse(answer, operation)
             try:
-                response = await self._http.post(
-                    self._options["address"],
-                    content=etree_to_string(envelope),  # type: ignore[no-untyped-call]
-                    headers=headers,
+                document, _ = apply_ingress(  # type: ignore[no-untyped-call]
+                    self._client, document, answer.headers, plan.operation
                 )
-            except httpx.HTTPError as exc:
-                raise transport_error(exc, self.registry, operation) from exc
-            return self._read_answer(response, soap_op, operation)
+            except (ZeepError, etree.XMLSyntaxError, UnexpectedAnswer) as exc:
+                raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
+        self._answer(document, answer, plan, operation)
+        try:
+            return plan.operation.process_reply(document)
+        except (ZeepError, etree.XMLSyntaxError) as exc:
+            raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
+
+    async def _post(
+        self, envelope: etree._Element, headers: Mapping[str, str], operation: str
+    ) -> Answer:
+        data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        return await self._http.request(
+            "POST", self._address, operation, headers=headers, data=data
+        )
 
     @staticmethod
     def _caller(context: CallContext | None) -> AbstractContextManager[None]:
         """``on_behalf_of(context)``; the surrounding caller's when ``context`` is None."""
         return on_behalf_of(context) if context is not None else nullcontext()
 
-    def _read_answer(
-        self, response: httpx.Response, soap_op: Any, operation: str
-    ) -> etree._Element:
-        """What zeep's ``process_reply`` does, stopping at the body element."""
-        status = response.status_code
-        if status != 200 and not response.content:
-            raise self._status_failure(status, operation)
+    def _parse(self, answer: Answer, operation: str) -> etree._Element:
+        """The answer's document; an HTTP status error when an error status carries
+        nothing readable, a malformed answer when a 200 does not."""
+        if answer.status != 200 and not answer.body:
+            raise answer_error(answer, self.registry, operation)
         try:
-            document = descriptions.parse(response.content)
+            return parse_answer(answer.body)
         except (etree.XMLSyntaxError, descriptions.UnsafeXml) as exc:
-            if status != 200:
-                raise self._status_failure(status, operation) from exc
-            raise self.malformed(f"not acceptable XML: {exc}", operation) from exc
-        try:
-            document, _ = apply_ingress(  # type: ignore[no-untyped-call]
-                self._client, document, response.headers, soap_op
-            )
-            first = body_element(document)
-        except (ZeepError, etree.XMLSyntaxError, UnexpectedAnswer) as exc:
-            raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
-        if status != 200 or etree.QName(first).localname == "Fault":
-            try:
-                self._binding.process_error(document, soap_op)
-            except Fault as exc:
-                raise self.fault_error(SoapFault.from_zeep(exc), operation) from exc
-            raise self.malformed("a fault zeep cannot read", operation)
-        expected = soap_op.output.body
-        if first.tag != expected.qname.text:
+            if answer.status != 200:
+                raise answer_error(answer, self.registry, operation) from exc
             raise self.malformed(
-                f"expected {expected.qname.text} in the answer, got {first.tag}", operation
+                f"not acceptable XML: {exc}", operation, detail=snippet(answer.body)
+            ) from exc
+
+    def _answer(
+        self, document: etree._Element, answer: Answer, plan: Plan, operation: str
+    ) -> etree._Element:
+        """The body element of the operation's answer, or the error the document is."""
+        try:
+            first = body_element(document)
+        except UnexpectedAnswer as exc:
+            raise self.malformed(str(exc), operation, detail=snippet(answer.body)) from exc
+        name = etree.QName(first)
+        if name.localname == "Fault" and name.namespace in SOAP_ENVELOPES:
+            fault = SoapFault.from_element(first)
+            raise self.fault_error(fault, operation) from FaultAnswer(fault)
+        if first.tag != plan.answer:
+            raise self.malformed(
+                f"expected {plan.answer} in the answer, got {clip(first.tag, 120)}", operation
             )
+        if answer.status != 200:
+            raise answer_error(answer, self.registry, operation)
         return first
 
     def fault_error(self, fault: SoapFault, operation: str) -> RegbusError:
@@ -297,23 +570,33 @@ class SoapClient:
         mapped = self._fault_mapper(fault, self.registry, operation) if self._fault_mapper else None
         return mapped or generic_fault_error(fault, self.registry, operation)
 
-    def malformed(self, why: str, operation: str) -> RegistryFault:
+    def malformed(self, why: str, operation: str, *, detail: str = "") -> RegistryFault:
         """The error for an answer that cannot be read as the WSDL promises."""
         return RegistryFault(
-            f"malformed answer: {why}", registry=self.registry, operation=operation
+            f"malformed answer: {clip(why)}",
+            registry=self.registry,
+            operation=operation,
+            detail=detail or why,
         )
-
-    def _transport_failure(self, exc: TransportError, operation: str) -> RegbusError:
-        # zeep reports "not XML" and "HTTP error without a body" alike; the status tells them apart.
-        if exc.status_code and exc.status_code != 200:
-            return self._status_failure(exc.status_code, operation)
-        first_line = str(exc.message).split("\n", 1)[0]
-        return self.malformed(first_line, operation)
-
-    def _status_failure(self, status: int, operation: str) -> RegbusError:
-        phrase = HTTPStatus(status).phrase if status in _STATUSES else ""
-        return status_error(status, phrase, self.registry, operation)
 
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+
+
+__all__ = [
+    "SOAP_ENVELOPES",
+    "EnvelopeHook",
+    "ExpectedAnswer",
+    "FaultAnswer",
+    "FaultMapper",
+    "Plan",
+    "SoapClient",
+    "SoapFault",
+    "UnexpectedAnswer",
+    "body_element",
+    "current_caller",
+    "generic_fault_error",
+    "on_behalf_of",
+    "parse_answer",
+]

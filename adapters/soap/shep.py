@@ -8,6 +8,10 @@ The channel wraps a service's payload in ``SendMessage/request`` with
     channel = SyncChannel(endpoint, registry="gbdfl", service_id="GBDFL_PERSON_INFO")
     answer = await channel.send(request_element, context, "get_person")
 
+The envelope is built and read with lxml (the request element's name comes from
+the WSDL through :class:`~regbus.adapters.soap.client.SoapClient`); the answer is
+checked against the WSDL's schema before anything is read from it.
+
 Endpoint options: ``sender_id``, ``password``, ``service_id`` (overrides the
 adapter's default).
 """
@@ -20,15 +24,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from lxml import etree
 
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected
+from regbus.adapters.http import HttpTransport, clip
 from regbus.adapters.soap.client import SoapClient, SoapFault
+from regbus.adapters.soap.payload import PayloadSchema
 
 WSDL = "SyncChannel.wsdl"
 TYPES_NS = "http://bip.bee.kz/SyncChannel/v10/Types"
+OPERATION = "SendMessage"
+ANSWER = "SendMessageResponse"
 SUCCESS = "SCSS001"
 DEFAULT_SENDER_ID = "regbus"
 
@@ -50,49 +57,60 @@ class Sender:
         )
 
 
+def _text(parent: etree._Element, name: str, text: str) -> etree._Element:
+    element = etree.SubElement(parent, name)
+    element.text = text
+    return element
+
+
 def request_info(
     sender: Sender,
     context: CallContext,
     *,
     message_id: str | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dict[str, Any]:
-    """``requestInfo`` of one message; the caller's context travels as properties."""
-    properties = [
-        {"key": key, "value": value}
-        for key, value in (
-            ("clientId", context.client_id),
-            ("operatorId", context.operator_id),
-            ("purpose", context.purpose),
-            ("caseNumber", context.case_number),
-        )
-        if value
-    ]
-    return {
-        "messageId": message_id or str(uuid.uuid4()),
-        "correlationId": context.request_id or None,
-        "serviceId": sender.service_id,
-        "messageDate": now(),
-        "sender": {"senderId": sender.sender_id, "password": sender.password},
-        "properties": properties,
-    }
+) -> etree._Element:
+    """``requestInfo`` of one message (unqualified, as the channel's schema says);
+    the caller's context travels as properties."""
+    info = etree.Element("requestInfo")
+    _text(info, "messageId", message_id or str(uuid.uuid4()))
+    if context.request_id:
+        _text(info, "correlationId", context.request_id)
+    _text(info, "serviceId", sender.service_id)
+    _text(info, "messageDate", now().isoformat(timespec="milliseconds"))
+    who = etree.SubElement(info, "sender")
+    _text(who, "senderId", sender.sender_id)
+    _text(who, "password", sender.password)
+    for key, value in (
+        ("clientId", context.client_id),
+        ("operatorId", context.operator_id),
+        ("purpose", context.purpose),
+        ("caseNumber", context.case_number),
+    ):
+        if value:
+            prop = etree.SubElement(info, "properties")
+            _text(prop, "key", key)
+            _text(prop, "value", value)
+    return info
 
 
 def error_info_error(fault: SoapFault, registry: str, operation: str) -> RegbusError | None:
-    """The error for a fault carrying ШЭП ``ErrorInfo``; None if it carries none."""
+    """The error for a fault carrying ШЭП ``ErrorInfo``; None if it carries none.
+    The error code is in the message; the gateway's words only in ``detail``."""
     info = fault.detail
     if info is None or etree.QName(info).localname != "ErrorInfo":
         return None
-    code = (info.findtext("errorCode") or "").strip() or "?"
+    code = clip((info.findtext("errorCode") or "").strip() or "?", 100)
     message = (info.findtext("errorMessage") or "").strip() or fault.message
     if fault.client_side:
         return RegistryRejected(
-            f"ШЭП refused the request: ErrorInfo {code}: {message}",
+            f"ШЭП refused the request (ErrorInfo {code})",
             registry=registry,
             operation=operation,
+            detail=message,
         )
     return RegistryFault(
-        f"ШЭП fault: ErrorInfo {code}: {message}", registry=registry, operation=operation
+        f"ШЭП fault: ErrorInfo {code}", registry=registry, operation=operation, detail=message
     )
 
 
@@ -105,12 +123,14 @@ class SyncChannel:
         *,
         registry: str,
         service_id: str,
-        http: httpx.AsyncClient | None = None,
+        http: HttpTransport | None = None,
     ) -> None:
         self.sender = Sender.from_options(endpoint.options, service_id)
         self._soap = SoapClient(
             WSDL, endpoint, registry=registry, fault_mapper=error_info_error, http=http
         )
+        self._request = self._soap.plan(OPERATION).request
+        self._types = PayloadSchema(WSDL)
 
     async def send(
         self, payload: etree._Element, context: CallContext, operation: str
@@ -120,29 +140,30 @@ class SyncChannel:
         A status other than SCSS001, or an answer without data, is a technical
         fault: business answers travel inside the payload.
         """
-        response = await self._soap.call(
-            "SendMessage",
-            operation,
-            request={
-                "requestInfo": request_info(self.sender, context),
-                "requestData": {"data": {"_value_1": payload}},
-            },
-        )
-        info = getattr(response, "responseInfo", None)
-        status = getattr(info, "status", None)
-        if status is None or not status.code:
-            raise self._soap.malformed("no responseInfo/status/code", operation)
-        if status.code != SUCCESS:
+        message = etree.Element(self._request)
+        request = etree.SubElement(message, "request")
+        request.append(request_info(self.sender, context))
+        etree.SubElement(etree.SubElement(request, "requestData"), "data").append(payload)
+        answer = await self._soap.send_element(OPERATION, operation, message, context=context)
+        try:
+            self._types.check(answer, ANSWER)
+        except ValueError as exc:
+            raise self.malformed(str(exc), operation) from exc
+        code = (answer.findtext("response/responseInfo/status/code") or "").strip()
+        if not code:
+            raise self.malformed("no responseInfo/status/code", operation)
+        if code != SUCCESS:
             raise RegistryFault(
-                f"ШЭП status {status.code}: {status.message}",
+                f"ШЭП status {clip(code, 100)}",
                 registry=self._soap.registry,
                 operation=operation,
+                detail=answer.findtext("response/responseInfo/status/message") or "",
             )
-        data = getattr(getattr(response, "responseData", None), "data", None)
-        answer = getattr(data, "_value_1", None)
-        if not isinstance(answer, etree._Element):
-            raise self._soap.malformed("no responseData/data payload", operation)
-        return answer
+        data = answer.find("response/responseData/data")
+        found = next(iter(data.iterchildren(etree.Element)), None) if data is not None else None
+        if found is None:
+            raise self.malformed("no responseData/data payload", operation)
+        return found
 
     def malformed(self, why: str, operation: str) -> RegistryFault:
         """The error for a payload the adapter cannot read."""

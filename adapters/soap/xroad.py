@@ -6,9 +6,11 @@ carries, and the check that the answer echoes them.
     answer = await soap.send("GetPolicy", "get_policy", context=context, plate="123ABC01")
 
 The caller's ``context`` gives ``userId`` (its operator) and ``issue`` (its
-case number); it reaches the plugin through a context variable
-(:func:`~regbus.adapters.soap.client.on_behalf_of`), so concurrent calls
-cannot mix them up.
+case number). ``SoapClient.send`` hands it to the headers directly
+(:meth:`XRoadHeaders.stamp` and :meth:`XRoadHeaders.check` work on an lxml
+envelope, without zeep); as a zeep plugin (``SoapClient.call``) it arrives
+through a context variable (:func:`~regbus.adapters.soap.client.on_behalf_of`).
+Either way concurrent calls cannot mix them up.
 
 Endpoint options (identifiers written as X-Road writes them):
 
@@ -20,6 +22,7 @@ Endpoint options (identifiers written as X-Road writes them):
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -30,6 +33,7 @@ import zeep
 from lxml import etree
 
 from regbus.adapters.base import CallContext
+from regbus.adapters.http import clip
 from regbus.adapters.soap.client import UnexpectedAnswer, current_caller
 
 XROAD = "http://x-road.eu/xsd/xroad.xsd"
@@ -140,12 +144,15 @@ def service_header(settings: XRoadSettings, service_code: str) -> etree._Element
     )
 
 
+_ID_TAGS = tuple(f"{{{IDENTIFIERS}}}{f}" for f in ID_FIELDS)
+
+
 def read_identifier(element: etree._Element | None) -> tuple[str, ...]:
     """An identifier as comparable values: objectType, then every field."""
     if element is None:
         return ()
-    values = [(element.findtext(f"{{{IDENTIFIERS}}}{f}") or "").strip() for f in ID_FIELDS]
-    return (element.get(OBJECT_TYPE, ""), *values)
+    found = {child.tag: child.text for child in element.iterchildren()}
+    return (element.get(OBJECT_TYPE, ""), *((found.get(tag) or "").strip() for tag in _ID_TAGS))
 
 
 def request_headers(
@@ -172,35 +179,50 @@ class XRoadMismatch(UnexpectedAnswer):
 
 
 @dataclass(frozen=True)
-class _Sent:
+class Sent:
+    """What one request's headers said, for checking the answer's echo."""
+
     id: str
     client: tuple[str, ...]
     service: tuple[str, ...]
 
 
-# What the last request of this task carried; each asyncio task has its own copy.
-_SENT: ContextVar[_Sent | None] = ContextVar("regbus_xroad_sent", default=None)
+# What the last request of this task carried, for the zeep plugin path; each
+# asyncio task has its own copy.
+_SENT: ContextVar[Sent | None] = ContextVar("regbus_xroad_sent", default=None)
 
 
 class XRoadHeaders(zeep.Plugin):
     """Adds the X-Road 4.0 headers to every request; checks the answer echoes
     ``id``, ``client`` and ``service`` (faults are exempt: security servers send
-    theirs without headers)."""
+    theirs without headers).
+
+    On lxml alone (:class:`~regbus.adapters.soap.client.EnvelopeHook`, what
+    ``SoapClient.send`` uses): ``sent = xroad.stamp(envelope, "GetPolicy", context)``,
+    then ``xroad.check(answer_envelope, sent)``. As a zeep plugin, ``egress`` and
+    ``ingress`` do the same, the caller coming from
+    :func:`~regbus.adapters.soap.client.current_caller`.
+    """
 
     def __init__(
         self, settings: XRoadSettings, *, new_id: Callable[[], str] = lambda: str(uuid.uuid4())
     ) -> None:
         self.settings = settings
         self._new_id = new_id
+        # Per service code: the client and service headers, built once and copied
+        # into each request, and the identifiers the answer must echo.
+        self._fixed: dict[str, tuple[etree._Element, etree._Element, Sent]] = {}
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> XRoadHeaders:
         """The plugin for an endpoint's options (:meth:`XRoadSettings.from_options`)."""
         return cls(XRoadSettings.from_options(options))
 
-    def egress(
-        self, envelope: etree._Element, http_headers: Any, operation: Any, binding_options: Any
-    ) -> tuple[etree._Element, Any]:
+    def stamp(
+        self, envelope: etree._Element, soap_operation: str, context: CallContext | None
+    ) -> Sent:
+        """Put this request's X-Road headers first in the envelope's SOAP Header
+        (replacing any there); return what the answer must echo."""
         soap = etree.QName(envelope).namespace
         header = envelope.find(f"{{{soap}}}Header")
         if header is None:
@@ -208,20 +230,38 @@ class XRoadHeaders(zeep.Plugin):
             envelope.insert(0, header)
         for old in header.findall(f"{{{XROAD}}}*"):
             header.remove(old)
+        fixed = self._fixed.get(soap_operation)
+        if fixed is None:
+            client, service = (
+                client_header(self.settings),
+                service_header(self.settings, soap_operation),
+            )
+            fixed = (client, service, Sent("", read_identifier(client), read_identifier(service)))
+            self._fixed[soap_operation] = fixed
+        client, service, expected = fixed
         message_id = self._new_id()
-        headers = request_headers(self.settings, operation.name, message_id, current_caller())
-        for position, element in enumerate(headers):
-            header.insert(position, element)
-        _SENT.set(_Sent(message_id, read_identifier(headers[0]), read_identifier(headers[1])))
-        return envelope, http_headers
+        # As request_headers() builds them, in the order of the protocol.
+        header.insert(0, copy.deepcopy(client))
+        header.insert(1, copy.deepcopy(service))
+        position = 2
+        for name, text in (
+            ("id", message_id),
+            ("userId", context.operator_id if context else ""),
+            ("issue", context.case_number if context else ""),
+            ("protocolVersion", PROTOCOL_VERSION),
+        ):
+            if text:
+                element = etree.Element(f"{{{XROAD}}}{name}", nsmap=NSMAP)
+                element.text = text
+                header.insert(position, element)
+                position += 1
+        return Sent(message_id, expected.client, expected.service)
 
-    def ingress(
-        self, envelope: etree._Element, http_headers: Any, operation: Any
-    ) -> tuple[etree._Element, Any]:
+    def check(self, envelope: etree._Element, sent: Sent | None) -> None:
+        """``XRoadMismatch`` unless the answer echoes ``sent`` (a fault needs not)."""
         soap = etree.QName(envelope).namespace
         if envelope.find(f"{{{soap}}}Body/{{{soap}}}Fault") is not None:
-            return envelope, http_headers
-        sent = _SENT.get()
+            return
         if sent is None:
             raise XRoadMismatch("X-Road answer to a request this client did not send")
         header = envelope.find(f"{{{soap}}}Header")
@@ -229,11 +269,21 @@ class XRoadHeaders(zeep.Plugin):
             raise XRoadMismatch(f"X-Road answer has no SOAP Header to echo request id {sent.id}")
         echoed = (header.findtext(f"{{{XROAD}}}id") or "").strip()
         if echoed != sent.id:
-            raise XRoadMismatch(
-                f"X-Road answer does not echo request id {sent.id} (got {echoed or 'none'})"
-            )
+            shown = clip(echoed, 80) or "none"
+            raise XRoadMismatch(f"X-Road answer does not echo request id {sent.id} (got {shown})")
         for name, expected in (("client", sent.client), ("service", sent.service)):
             got = read_identifier(header.find(f"{{{XROAD}}}{name}"))
             if got != expected:
                 raise XRoadMismatch(f"X-Road answer to {sent.id} names another {name}")
+
+    def egress(
+        self, envelope: etree._Element, http_headers: Any, operation: Any, binding_options: Any
+    ) -> tuple[etree._Element, Any]:
+        _SENT.set(self.stamp(envelope, operation.name, current_caller()))
+        return envelope, http_headers
+
+    def ingress(
+        self, envelope: etree._Element, http_headers: Any, operation: Any
+    ) -> tuple[etree._Element, Any]:
+        self.check(envelope, _SENT.get())
         return envelope, http_headers

@@ -4,7 +4,9 @@ from google.rpc import error_details_pb2
 from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
+    InternalError,
     InvalidParameter,
+    OutcomeUnknown,
     RegistryTimeout,
     SubjectNotFound,
 )
@@ -63,3 +65,20 @@ def test_timeouts_and_full_bulkheads_are_retryable() -> None:
     part = error_message(full)
     assert part.retryable and part.reason == "BULKHEAD_FULL" and part.registry == "zags"
     assert part.retry_after.ToNanoseconds() == 200_000_000
+
+
+def test_what_a_registry_or_caller_made_large_is_capped_for_the_caller() -> None:
+    huge = RegistryTimeout("x" * 10_000 + "\nforged=line", registry="gbdfl", operation="get_person")
+    message = message_of(huge)
+    assert len(message) < 500 and "\n" not in message
+    assert message.startswith("registry gbdfl: ")
+    bad = InvalidParameter("bad", field="f" * 5_000, reason="UNEXPECTED_PARAMETER")
+    status = rich_status(bad)  # type: ignore[arg-type]
+    assert len(status.SerializeToString()) < 2_000
+
+
+def test_internal_and_outcome_unknown_have_their_own_codes() -> None:
+    assert grpc_code(InternalError("bug", registry="gbdfl")) == grpc.StatusCode.INTERNAL
+    lost = OutcomeUnknown("the write may have happened", registry="zags")
+    assert grpc_code(lost) == grpc.StatusCode.UNKNOWN
+    assert not lost.retryable and "retrying will not help" in message_of(lost)

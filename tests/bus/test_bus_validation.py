@@ -138,3 +138,12 @@ def test_pattern_enum_date_and_custom_kinds() -> None:
         with pytest.raises(InvalidParameter) as caught:
             validate(EXTRA, "find", {**good, field: value})
         assert (caught.value.field, caught.value.reason) == (field, reason)
+
+
+def test_parameter_names_and_counts_are_bounded() -> None:
+    with pytest.raises(InvalidParameter) as caught:
+        validate(SPEC, "list_vehicles_by_owner", {"n" * 5000: "1"})
+    assert caught.value.reason == "PARAMETER_TOO_LONG" and len(str(caught.value)) < 200
+    with pytest.raises(InvalidParameter) as caught:
+        validate(SPEC, "list_vehicles_by_owner", {f"p{i}": "1" for i in range(100)})
+    assert caught.value.reason == "TOO_MANY_PARAMETERS"

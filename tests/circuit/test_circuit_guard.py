@@ -11,11 +11,13 @@ from dataclasses import replace
 import pytest
 
 from regbus.adapters.errors import (
+    AnswerTooLarge,
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
+    InternalError,
     InvalidParameter,
-    RegistryFault,
+    OutcomeUnknown,
     RegistryTimeout,
     RegistryUnavailable,
     SubjectNotFound,
@@ -31,6 +33,7 @@ def make_guard(fake_time: FakeTime, events: Events, **changes: object) -> Regist
         policy,
         observer=events,
         clock=fake_time.clock,
+        wall=fake_time.clock,
         sleep=fake_time.sleep,
         rng=lambda: 0.5,
     )
@@ -104,10 +107,123 @@ async def test_a_write_without_idempotency_key_is_tried_once(
     fake_time: FakeTime, events: Events
 ) -> None:
     guard = make_guard(fake_time, events)
-    attempt, calls = scripted(down(), "done")
+    refused = down()
+    refused.delivered = False  # connection refused: the write never left
+    attempt, calls = scripted(refused, "done")
     with pytest.raises(RegistryUnavailable):
-        await run(guard, attempt, retry_safe=False)
+        await run(guard, attempt, retry_safe=False, writes=True)
     assert calls[0] == 1
+
+
+@pytest.mark.parametrize(
+    "lost", [TimeoutError(), RegistryUnavailable("connection reset", registry="gbdfl")]
+)
+async def test_a_write_whose_answer_was_lost_is_outcome_unknown(
+    fake_time: FakeTime, events: Events, lost: BaseException
+) -> None:
+    guard = make_guard(fake_time, events)
+    attempt, calls = scripted(lost, "done")
+    with pytest.raises(OutcomeUnknown) as caught:
+        await run(guard, attempt, operation="register_birth", retry_safe=False, writes=True)
+    assert calls[0] == 1
+    assert not caught.value.retryable
+    assert caught.value.registry == "gbdfl" and caught.value.operation == "register_birth"
+    assert "may or may not have happened" in caught.value.message
+
+
+async def test_a_write_with_an_idempotency_key_is_retried(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard = make_guard(fake_time, events)
+    attempt, _ = scripted(TimeoutError(), "done")
+    assert await run(guard, attempt, retry_safe=True, writes=True) == ("done", 2)
+
+
+async def test_retry_after_from_the_registry_is_honoured_within_the_budget(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard = make_guard(fake_time, events)
+    busy = RegistryUnavailable("HTTP 503", registry="gbdfl", retry_after=0.7)
+    attempt, _ = scripted(busy, "person")
+    assert await run(guard, attempt) == ("person", 2)
+    assert fake_time.sleeps == [0.7]
+    too_long = RegistryUnavailable("HTTP 503", registry="gbdfl", retry_after=30.0)
+    attempt, calls = scripted(too_long, "person")
+    with pytest.raises(RegistryUnavailable) as caught:
+        await run(guard, attempt, deadline=fake_time.now + 5)
+    assert calls[0] == 1 and caught.value.retry_after == 30.0
+
+
+async def test_the_retry_budget_caps_retries_at_a_share_of_calls(
+    fake_time: FakeTime, events: Events
+) -> None:
+    retry = replace(POLICY.retry, attempts=3, budget_ratio=0.2, budget_reserve=2)
+    guard = make_guard(
+        fake_time,
+        events,
+        retry=retry,
+        breaker=replace(POLICY.breaker, fail_max=1000, window=1000, min_calls=1000),
+    )
+    attempt, calls = scripted(down())
+    for _ in range(50):
+        with pytest.raises(RegistryUnavailable):
+            await run(guard, attempt)
+    retries = calls[0] - 50
+    assert retries <= 2 + 0.2 * 50
+    assert retries >= 0.2 * 50 - 1
+    assert events.budget_exhausted > 0
+
+
+async def test_backoff_sleeps_hold_no_bulkhead_slot(fake_time: FakeTime, events: Events) -> None:
+    held_while_sleeping: list[int] = []
+    guard = make_guard(fake_time, events)
+
+    async def sleep(seconds: float) -> None:
+        held_while_sleeping.append(guard.in_flight)
+        await fake_time.sleep(seconds)
+
+    guard._sleep = sleep
+    attempt, _ = scripted(down(), down(), "person")
+    assert await run(guard, attempt) == ("person", 3)
+    assert held_while_sleeping == [0, 0]
+
+
+async def test_an_answer_too_large_counts_but_is_not_retried(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard = make_guard(fake_time, events)
+    attempt, calls = scripted(AnswerTooLarge("answer over the limit", registry="gbdfl"))
+    for _ in range(POLICY.breaker.fail_max):
+        with pytest.raises(AnswerTooLarge):
+            await run(guard, attempt)
+    assert calls[0] == POLICY.breaker.fail_max
+    assert guard.state == "open"
+
+
+async def test_one_client_cannot_take_the_whole_bulkhead(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard = make_guard(
+        fake_time, events, bulkhead=replace(POLICY.bulkhead, max_concurrent=4, client_share=0.5)
+    )
+    release = asyncio.Event()
+
+    async def held() -> str:
+        await release.wait()
+        return "person"
+
+    greedy = [asyncio.create_task(run(guard, held, client="centre-1")) for _ in range(2)]
+    await asyncio.sleep(0)
+    quick, calls = scripted("person")
+    with pytest.raises(BulkheadFull) as caught:
+        await run(guard, quick, client="centre-1")
+    assert "this client" in caught.value.message and calls[0] == 0
+    other = asyncio.create_task(run(guard, held, client="centre-2"))
+    await asyncio.sleep(0)
+    assert guard.in_flight == 3
+    release.set()
+    assert [await t for t in [*greedy, other]] == [("person", 1)] * 3
+    assert guard.in_flight == 0 and not guard._bulkhead._clients
 
 
 async def test_breaker_opens_after_consecutive_failures_and_fails_fast(
@@ -138,14 +254,64 @@ async def test_a_success_resets_the_consecutive_count(fake_time: FakeTime, event
     assert guard.state == "closed"
 
 
-async def test_breaker_opening_during_retries_reports_the_registry_failure(
+async def test_a_call_counts_once_however_many_attempts_it_made(
     fake_time: FakeTime, events: Events
 ) -> None:
     guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=5))
     attempt, calls = scripted(down())
     with pytest.raises(RegistryUnavailable):
         await run(guard, attempt)
-    assert calls[0] == POLICY.breaker.fail_max
+    assert calls[0] == 5  # more attempts than fail_max, yet one failed call
+    assert guard.state == "closed"
+    for _ in range(POLICY.breaker.fail_max - 1):
+        with pytest.raises(RegistryUnavailable):
+            await run(guard, attempt)
+    assert guard.state == "open"
+
+
+async def test_retries_stop_when_the_breaker_opens_meanwhile(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=5))
+    opened = asyncio.Event()
+    attempts = [0]
+
+    async def flaky() -> str:
+        attempts[0] += 1
+        await opened.wait()
+        raise down()
+
+    slow_call = asyncio.create_task(run(guard, flaky))
+    await asyncio.sleep(0)
+    fast, _ = scripted(down())
+    for _ in range(POLICY.breaker.fail_max):
+        with contextlib.suppress(RegistryUnavailable):
+            await run(guard, fast, retry_safe=False)
+    assert guard.state == "open"
+    opened.set()
+    with pytest.raises(RegistryUnavailable):  # the registry's failure, not CIRCUIT_OPEN
+        await slow_call
+    assert attempts[0] == 1  # no retry into an open breaker
+
+
+async def test_a_late_success_does_not_close_a_breaker_that_opened_after_it_started(
+    fake_time: FakeTime, events: Events
+) -> None:
+    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
+    release = asyncio.Event()
+
+    async def slow_ok() -> str:
+        await release.wait()
+        return "person"
+
+    late = asyncio.create_task(run(guard, slow_ok))
+    await asyncio.sleep(0)
+    failing, _ = scripted(down())
+    for _ in range(POLICY.breaker.fail_max):
+        with pytest.raises(RegistryUnavailable):
+            await run(guard, failing)
+    release.set()
+    assert await late == ("person", 1)
     assert guard.state == "open"
 
 
@@ -153,7 +319,12 @@ async def tripped_guard(
     fake_time: FakeTime, events: Events
 ) -> tuple[RegistryGuard, Callable[[], Awaitable[str]], list[int]]:
     """A guard whose breaker just opened, with the reset timeout already past."""
-    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
+    guard = make_guard(
+        fake_time,
+        events,
+        retry=replace(POLICY.retry, attempts=1),
+        bulkhead=replace(POLICY.bulkhead, max_concurrent=10),
+    )
     failing, calls = scripted(down())
     for _ in range(POLICY.breaker.fail_max):
         with pytest.raises(RegistryUnavailable):
@@ -163,7 +334,7 @@ async def tripped_guard(
     return guard, failing, calls
 
 
-async def test_half_open_lets_exactly_one_probe_through(
+async def test_half_open_lets_a_limited_number_of_trials_through(
     fake_time: FakeTime, events: Events
 ) -> None:
     guard, _, _ = await tripped_guard(fake_time, events)
@@ -175,15 +346,16 @@ async def test_half_open_lets_exactly_one_probe_through(
         await release.wait()
         return "person"
 
-    probe = asyncio.create_task(run(guard, slow_probe))
+    permits = POLICY.breaker.half_open_permits
+    trials = [asyncio.create_task(run(guard, slow_probe)) for _ in range(permits)]
     await asyncio.sleep(0)
     assert guard.state == "half_open"
     for _ in range(3):
         with pytest.raises(CircuitOpen):
             await run(guard, slow_probe)
-    assert probes[0] == 1
+    assert probes[0] == permits
     release.set()
-    assert await probe == ("person", 1)
+    assert [await trial for trial in trials] == [("person", 1)] * permits
     assert guard.state == "closed"
     assert events.transitions[-2:] == [("open", "half_open"), ("half_open", "closed")]
 
@@ -217,7 +389,8 @@ async def test_a_cancelled_probe_counts_nothing_and_frees_the_probe(
         await probe
     assert guard.state == "half_open"
     ok, _ = scripted("person")
-    assert await run(guard, ok) == ("person", 1)
+    for _ in range(POLICY.breaker.half_open_permits):  # all permits are free again
+        assert await run(guard, ok) == ("person", 1)
     assert guard.state == "closed"
 
 
@@ -250,15 +423,20 @@ async def test_invalid_requests_from_an_adapter_do_not_count(
     assert guard.state == "closed"
 
 
-async def test_unexpected_exceptions_become_registry_faults(
-    fake_time: FakeTime, events: Events
+async def test_a_bug_in_regbus_is_internal_never_retried_nor_charged_to_the_registry(
+    fake_time: FakeTime, events: Events, caplog: pytest.LogCaptureFixture
 ) -> None:
-    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
-    broken, _ = scripted(KeyError("lastName"))
-    with pytest.raises(RegistryFault) as caught:
-        await run(guard, broken)
+    guard = make_guard(fake_time, events)
+    broken, calls = scripted(KeyError("lastName"))
+    for _ in range(POLICY.breaker.fail_max + 1):
+        with pytest.raises(InternalError) as caught:
+            await run(guard, broken)
+    assert calls[0] == POLICY.breaker.fail_max + 1  # one attempt per call
+    assert guard.state == "closed"
     assert "KeyError" in str(caught.value) and caught.value.registry == "gbdfl"
+    assert not caught.value.retryable
     assert isinstance(caught.value.__cause__, KeyError)
+    assert "Traceback" in caplog.text and "KeyError: 'lastName'" in caplog.text
 
 
 async def test_each_attempt_is_bounded_by_the_attempt_timeout(events: Events) -> None:
@@ -287,11 +465,61 @@ async def test_the_deadline_clamps_the_attempt_timeout(events: Events) -> None:
         return "never"
 
     started = loop.time()
-    with pytest.raises(RegistryTimeout):
+    with pytest.raises(DeadlineExhausted) as caught:
         await guard.run(
             hang, operation="get_person", retry_safe=True, deadline=time.monotonic() + 0.05
         )
     assert loop.time() - started < 5  # bounded by the deadline, not the 30 s attempt timeout
+    assert caught.value.registry == "gbdfl" and "caller's deadline" in caught.value.message
+
+
+async def test_timeouts_cut_short_by_callers_never_open_the_breaker(events: Events) -> None:
+    """Impatient callers against a slow registry: their deadlines, not its failures."""
+    guard = RegistryGuard(
+        "gbdfl",
+        replace(POLICY, timeout=1.0, bulkhead=replace(POLICY.bulkhead, max_concurrent=50)),
+        observer=events,
+    )
+
+    async def slow() -> str:
+        await asyncio.sleep(0.3)
+        return "person"
+
+    impatient = [
+        guard.run(slow, operation="get_person", retry_safe=True, deadline=time.monotonic() + t)
+        for t in [0.1 + 0.0025 * i for i in range(40)]
+    ]
+    outcomes = await asyncio.gather(*impatient, return_exceptions=True)
+    assert all(isinstance(o, DeadlineExhausted) for o in outcomes)
+    assert guard.state == "closed"
+    patient = await guard.run(
+        slow, operation="get_person", retry_safe=True, deadline=time.monotonic() + 10
+    )
+    assert patient == ("person", 1)
+
+
+async def test_the_registrys_own_timeouts_do_count(fake_time: FakeTime, events: Events) -> None:
+    guard = make_guard(fake_time, events, retry=replace(POLICY.retry, attempts=1))
+    timed_out, _ = scripted(TimeoutError())
+    for _ in range(POLICY.breaker.fail_max):
+        with pytest.raises(RegistryTimeout):
+            await run(guard, timed_out)
+    assert guard.state == "open"
+
+
+async def test_the_answer_reserve_is_kept_back_from_the_deadline(events: Events) -> None:
+    guard = RegistryGuard(
+        "gbdfl", replace(POLICY, timeout=30.0, deadline_reserve=0.2), observer=events
+    )
+
+    async def hang() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    deadline = time.monotonic() + 1.0
+    with pytest.raises(DeadlineExhausted):
+        await guard.run(hang, operation="get_person", retry_safe=True, deadline=deadline)
+    assert time.monotonic() < deadline  # the caller still has time to receive the answer
 
 
 async def test_retries_stop_before_the_deadline(fake_time: FakeTime, events: Events) -> None:
@@ -339,3 +567,22 @@ async def test_bulkhead_limits_calls_in_flight(fake_time: FakeTime, events: Even
     assert guard.in_flight == 0
     assert max(events.in_flight_counts) == POLICY.bulkhead.max_concurrent
     assert await run(guard, quick) == ("person", 1)
+
+
+async def test_callers_giving_up_after_slow_call_seconds_count_as_slow_calls(
+    events: Events,
+) -> None:
+    breaker = replace(POLICY.breaker, window=3, min_calls=3, slow_call=0.05, slow_rate=1.0)
+    guard = RegistryGuard("gbdfl", replace(POLICY, timeout=5.0, breaker=breaker), observer=events)
+
+    async def hang() -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    for _ in range(3):
+        with pytest.raises(DeadlineExhausted):
+            await guard.run(
+                hang, operation="get_person", retry_safe=True, deadline=time.monotonic() + 0.2
+            )
+    assert guard.state == "open"
+    assert "slower than 0.05s" in guard.breaker.opened_reason

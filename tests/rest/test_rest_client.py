@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 
 from regbus.adapters.base import CallContext, Endpoint
@@ -16,11 +15,13 @@ from regbus.adapters.errors import (
     RegistryUnavailable,
     SubjectNotFound,
 )
+from regbus.adapters.http import Answer
 from regbus.adapters.rest import RestClient
 from regbus.adapters.vehicles import VEHICLES
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.vehicles import VehiclesMock
+from tests.scripted_http import ScriptedHttp, Sent, http_get, reply
 
 VehiclesAdapter = declared(VEHICLES)
 
@@ -28,15 +29,14 @@ CONTEXT = CallContext(request_id="req-42")
 
 
 def client_answering(status: int, body: str, content_type: str) -> RestClient:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Sent) -> Answer:
         assert request.headers["X-Request-ID"] == "req-42"
-        return httpx.Response(status, text=body, headers={"content-type": content_type})
+        assert request.url == "http://registry.test/api/parcels/1"
+        return reply(status, body, content_type)
 
-    client = RestClient(Endpoint("http://registry.test/api"), registry="land")
-    client._client = httpx.AsyncClient(
-        transport=httpx.MockTransport(handler), base_url=client.base_url
+    return RestClient(
+        Endpoint("http://registry.test/api"), registry="land", http=ScriptedHttp(handler)
     )
-    return client
 
 
 PROBLEM = "application/problem+json"
@@ -99,6 +99,5 @@ async def test_by_vin_and_the_openapi_document(
     adapter, server = vehicles
     record = await adapter.call("get_vehicle", {"vin": "JTMHV05J604098765"}, CONTEXT)
     assert (record.vehicle.plate, record.vehicle.owner_iin) == ("777KZA09", "771130308916")
-    async with httpx.AsyncClient() as http:
-        document = (await http.get(f"{server.base_url}/vehicles/openapi.json")).json()
+    document = (await http_get(f"{server.base_url}/vehicles/openapi.json")).json()
     assert {"/vehicles", "/owners/{iin}/vehicles"} <= set(document["paths"])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Callable
 
-import httpx
 import pytest
 
 from regbus.adapters.base import CallContext, Endpoint
@@ -19,13 +18,12 @@ from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.zags import ZagsMock
 from tests.conftest import serving
+from tests.scripted_http import Handler, ScriptedHttp
 
 GbdflAdapter = declared(GBDFL)
 ZagsAdapter = declared(ZAGS)
 
 SHEP_URL = "http://shep.test/bip-sync/"
-
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
@@ -66,17 +64,18 @@ async def zags(mock_server: MockServer) -> AsyncIterator[ZagsAdapter]:
 async def scripted_channel() -> AsyncIterator[Callable[..., SyncChannel]]:
     """``scripted_channel(handler, **options)``: a SyncChannel to ``http://shep.test/``
     whose HTTP answers come from ``handler``, not a network."""
-    clients: list[httpx.AsyncClient] = []
+    channels: list[SyncChannel] = []
 
     def make(handler: Handler, **options: str) -> SyncChannel:
-        http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-        clients.append(http)
         endpoint = Endpoint(url=SHEP_URL, options=options)
-        return SyncChannel(endpoint, registry="gbdfl", service_id="TEST_SERVICE", http=http)
+        http = ScriptedHttp(handler, registry="gbdfl")
+        channel = SyncChannel(endpoint, registry="gbdfl", service_id="TEST_SERVICE", http=http)
+        channels.append(channel)
+        return channel
 
     yield make
-    for http in clients:
-        await http.aclose()
+    for channel in channels:
+        await channel.aclose()
 
 
 @pytest.fixture

@@ -50,9 +50,24 @@ def test_fault_code_prefix_and_subcode_are_dropped() -> None:
 def test_generic_fault_rule() -> None:
     refused = generic_fault_error(SoapFault("Client", "bad iin"), "zags", "list_acts")
     assert isinstance(refused, RegistryRejected) and not refused.retryable
+    assert "bad iin" not in refused.message and refused.detail == "bad iin"
     failed = generic_fault_error(SoapFault("Server", "db down"), "zags", "list_acts")
     assert isinstance(failed, RegistryFault) and failed.retryable
-    assert "db down" in str(failed)
+    assert str(failed) == "zags: the registry answered a SOAP Server fault"
+    assert failed.detail == "db down"  # the registry's words: for the log, not the caller
+
+
+def test_registry_internals_stay_out_of_the_message() -> None:
+    oracle = (
+        "ORA-00942: table or view does not exist\n"
+        'ORA-06512: at "REGISTRY.PKG_PERSON", line 1207 ' + "x" * 5000
+    )
+    for code in ("Server", "Client"):
+        error = generic_fault_error(SoapFault(code, oracle), "zags", "list_acts")
+        assert "ORA-" not in error.message and "ORA-" not in str(error)
+        assert "ORA-00942" in error.detail
+    long_code = generic_fault_error(SoapFault("Server." + "X" * 5000, "boom"), "zags", "list_acts")
+    assert len(long_code.message) < 200
 
 
 def test_entry_points_name_the_adapter_classes() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import httpx
 import pytest
 import zeep
 from lxml import etree
@@ -23,6 +22,7 @@ from regbus.adapters.soap.shep import TYPES_NS
 from regbus.mocks.faults import parse_fault
 from regbus.mocks.server import MockServer
 from regbus.v1 import records_pb2
+from tests.scripted_http import http_get, http_post
 
 GbdflAdapter = declared(GBDFL)
 
@@ -109,9 +109,8 @@ def test_refuses_an_unusable_url(url: str) -> None:
 
 async def test_wsdl_is_served_with_the_requested_address(mock_server: MockServer) -> None:
     url = mock_server.endpoints()["gbdfl"]
-    async with httpx.AsyncClient() as http:
-        wsdl = await http.get(f"{url}?wsdl")
-        xsd = await http.get(f"{url}?xsd=gbdfl")
+    wsdl = await http_get(f"{url}?wsdl")
+    xsd = await http_get(f"{url}?xsd=gbdfl")
     assert wsdl.status_code == 200 and xsd.status_code == 200
     client = zeep.Client(io.BytesIO(wsdl.content))
     (service,) = client.wsdl.services.values()
@@ -155,12 +154,11 @@ def _send_message(info: str) -> str:
 async def test_mock_refuses_an_incomplete_envelope_with_error_info(
     mock_server: MockServer, info: str, error_code: str
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(
-            mock_server.endpoints()["gbdfl"],
-            content=_send_message(info),
-            headers={"Content-Type": "text/xml; charset=utf-8"},
-        )
+    answer = await http_post(
+        mock_server.endpoints()["gbdfl"],
+        content=_send_message(info),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+    )
     assert answer.status_code == 500
     root = etree.fromstring(answer.content)
     assert root.findtext(f".//{{{SOAP_ENV}}}Fault/faultcode") == "soapenv:Client"
@@ -173,8 +171,7 @@ async def test_mock_echoes_the_message_id_as_correlation(mock_server: MockServer
         "<messageDate>2025-03-01T10:00:00Z</messageDate>"
         "<sender><senderId>x</senderId><password/></sender>"
     )
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(mock_server.endpoints()["gbdfl"], content=_send_message(info))
+    answer = await http_post(mock_server.endpoints()["gbdfl"], content=_send_message(info))
     assert answer.status_code == 200
     root = etree.fromstring(answer.content)
     assert root.findtext(".//responseInfo/correlationId") == "m-77"

@@ -7,7 +7,6 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
 import zeep
 from lxml import etree
@@ -20,12 +19,14 @@ from regbus.adapters.errors import (
     RegistryUnavailable,
     SubjectNotFound,
 )
+from regbus.adapters.http import Answer
 from regbus.adapters.soap.client import SoapClient, SoapFault
 from regbus.mocks.faults import parse_fault
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.mocks.zags import ZagsMock
 from tests.conftest import serving
+from tests.scripted_http import ScriptedHttp, Sent, reply
 
 NAMESPACE = "urn:kz:zags:civil-acts:v1"
 ARMAN = "850314354052"
@@ -100,13 +101,11 @@ async def test_send_returns_the_output_element(zags_server: MockServer) -> None:
 
 
 async def test_send_posts_what_zeep_would(zags_soap: SoapClient) -> None:
-    seen: list[httpx.Request] = []
+    seen: list[Sent] = []
 
-    def answer(request: httpx.Request) -> httpx.Response:
+    def answer(request: Sent) -> Answer:
         seen.append(request)
-        return httpx.Response(
-            200, content=_envelope(f'<z:ListActsResponse xmlns:z="{NAMESPACE}"/>')
-        )
+        return reply(200, _envelope(f'<z:ListActsResponse xmlns:z="{NAMESPACE}"/>'))
 
     soap = _scripted(answer)
     try:
@@ -160,8 +159,8 @@ def _envelope(body: str, header: str = "") -> bytes:
     ).encode()
 
 
-def _scripted(answer: Callable[[httpx.Request], httpx.Response]) -> SoapClient:
-    http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+def _scripted(answer: Callable[[Sent], Answer]) -> SoapClient:
+    http = ScriptedHttp(answer, registry="zags")
     return SoapClient("zags.wsdl", Endpoint(url="http://zags.test/ws"), registry="zags", http=http)
 
 
@@ -182,7 +181,7 @@ def _scripted(answer: Callable[[httpx.Request], httpx.Response]) -> SoapClient:
 async def test_send_maps_unusable_answers_like_call(
     status: int, content: bytes, expected: type[RegbusError], text: str
 ) -> None:
-    soap = _scripted(lambda _: httpx.Response(status, content=content))
+    soap = _scripted(lambda _: reply(status, content))
     try:
         for run in (soap.send, soap.call):
             with pytest.raises(expected, match=text.replace("{", r"\{")):
@@ -216,7 +215,7 @@ async def test_an_answer_with_an_external_entity_is_refused_unfetched() -> None:
         sock.setblocking(False)
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/secret"
         evil = f'<!DOCTYPE x [<!ENTITY e SYSTEM "{url}">]>'.encode() + _envelope("&e;")
-        soap = _scripted(lambda _: httpx.Response(200, content=evil))
+        soap = _scripted(lambda _: reply(200, evil))
         try:
             for run in (soap.send, soap.call):
                 with pytest.raises(RegistryFault, match="malformed answer"):

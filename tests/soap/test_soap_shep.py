@@ -7,13 +7,18 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
+import aiohttp
 import pytest
 from lxml import etree
 
-from regbus.adapters.base import CallContext
+from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegistryFault, RegistryRejected, RegistryUnavailable
+from regbus.adapters.http import Answer
+from regbus.adapters.soap.client import FaultAnswer, SoapClient
+from regbus.adapters.soap.payload import PayloadSchema
 from regbus.adapters.soap.shep import TYPES_NS, SyncChannel
+from tests.scripted_http import Sent
+from tests.scripted_http import reply as scripted_reply
 
 ChannelFactory = Callable[..., SyncChannel]
 
@@ -58,16 +63,16 @@ def fault(code: str, error_code: str | None) -> str:
     )
 
 
-def reply(text: str, status: int = 200) -> httpx.Response:
-    return httpx.Response(status, text=text, headers={"Content-Type": "text/xml; charset=utf-8"})
+def reply(text: str, status: int = 200) -> Answer:
+    return scripted_reply(status, text, "text/xml; charset=utf-8")
 
 
 async def test_request_carries_the_envelope_and_the_payload(
     scripted_channel: ChannelFactory, context: CallContext
 ) -> None:
-    sent: list[httpx.Request] = []
+    sent: list[Sent] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Sent) -> Answer:
         sent.append(request)
         return reply(answer())
 
@@ -101,7 +106,7 @@ async def test_every_message_gets_its_own_id_and_options_override_defaults(
 ) -> None:
     infos: list[etree._Element] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: Sent) -> Answer:
         infos.append(etree.fromstring(request.content).find(".//requestInfo"))
         return reply(answer())
 
@@ -138,12 +143,12 @@ async def test_another_status_is_a_registry_fault(
 
 
 @pytest.mark.parametrize(
-    ("code", "error_code", "expected", "text"),
+    ("code", "error_code", "expected", "text", "detail"),
     [
-        ("Server", "SERVICE_ERROR", RegistryFault, "ErrorInfo SERVICE_ERROR: explained"),
-        ("Client", "AUTHENTICATION_FAILED", RegistryRejected, "AUTHENTICATION_FAILED"),
-        ("Server", None, RegistryFault, "it failed"),
-        ("Client", None, RegistryRejected, "it failed"),
+        ("Server", "SERVICE_ERROR", RegistryFault, "ErrorInfo SERVICE_ERROR", "explained"),
+        ("Client", "AUTHENTICATION_FAILED", RegistryRejected, "AUTHENTICATION_FAILED", "explained"),
+        ("Server", None, RegistryFault, "SOAP Server fault", "it failed"),
+        ("Client", None, RegistryRejected, "Client fault", "it failed"),
     ],
 )
 async def test_faults_become_registry_errors(
@@ -151,14 +156,19 @@ async def test_faults_become_registry_errors(
     context: CallContext,
     code: str,
     error_code: str | None,
-    expected: type[Exception],
+    expected: type[RegistryFault | RegistryRejected],
     text: str,
+    detail: str,
 ) -> None:
     channel = scripted_channel(lambda _: reply(fault(code, error_code), status=500))
     with pytest.raises(expected, match=text) as caught:
         await channel.send(payload(), context, "get_person")
     assert type(caught.value) is expected
-    assert isinstance(caught.value.__cause__, Exception)  # raised from the zeep fault
+    # The gateway's own words are kept for the log, out of what the caller reads.
+    assert caught.value.detail == detail
+    assert detail not in caught.value.message
+    assert isinstance(caught.value.__cause__, FaultAnswer)  # raised from the fault as sent
+    assert caught.value.__cause__.fault.code == code
 
 
 @pytest.mark.parametrize(
@@ -187,15 +197,65 @@ async def test_unreadable_answers_are_malformed(
         assert "malformed answer" in str(caught.value)
 
 
-async def test_unavailable_gateway(scripted_channel: ChannelFactory, context: CallContext) -> None:
-    down = scripted_channel(lambda _: httpx.Response(503, text="503 Service Unavailable"))
+async def test_unavailable_gateway(
+    scripted_channel: ChannelFactory, context: CallContext, unused_port: int
+) -> None:
+    down = scripted_channel(lambda _: reply("503 Service Unavailable", status=503))
     with pytest.raises(RegistryUnavailable, match="503"):
         await down.send(payload(), context, "get_person")
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
+    endpoint = Endpoint(url=f"http://127.0.0.1:{unused_port}/bip-sync/")
+    refused = SyncChannel(endpoint, registry="gbdfl", service_id="TEST_SERVICE")
+    try:
+        with pytest.raises(RegistryUnavailable, match="connection refused") as caught:
+            await refused.send(payload(), context, "get_person")
+    finally:
+        await refused.aclose()
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
 
-    refused = scripted_channel(refuse)
-    with pytest.raises(RegistryUnavailable, match="connection refused") as caught:
-        await refused.send(payload(), context, "get_person")
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+async def test_the_lxml_envelope_is_what_zeep_would_send(
+    scripted_channel: ChannelFactory, context: CallContext
+) -> None:
+    """The hot path builds SendMessage with lxml; zeep, the authority on the WSDL,
+    would send the same document and the WSDL's schema accepts it."""
+    sent: list[Sent] = []
+    channel = scripted_channel(lambda request: sent.append(request) or reply(answer()))
+    await channel.send(payload(), context, "get_person")
+    ours = etree.fromstring(sent[0].content)
+    message = ours.find(f"{{{SOAP_ENV}}}Body/{{{TYPES_NS}}}SendMessage")
+    assert message is not None
+    PayloadSchema("SyncChannel.wsdl").check(message, "SendMessage")
+    info = message.find("request/requestInfo")
+    assert info is not None
+    date = info.find("messageDate")
+    assert date is not None and date.text
+    soap = SoapClient("SyncChannel.wsdl", Endpoint("http://shep.test/"), registry="gbdfl")
+    zeeps, headers = soap._binding._create(
+        "SendMessage",
+        (),
+        {
+            "request": {
+                "requestInfo": {
+                    "messageId": info.findtext("messageId"),
+                    "correlationId": info.findtext("correlationId"),
+                    "serviceId": info.findtext("serviceId"),
+                    "messageDate": datetime.fromisoformat(date.text),
+                    "sender": {"senderId": "regbus", "password": ""},
+                    "properties": [
+                        {"key": p.findtext("key"), "value": p.findtext("value")}
+                        for p in info.iterfind("properties")
+                    ],
+                },
+                "requestData": {"data": {"_value_1": payload()}},
+            }
+        },
+        client=soap._client,
+        options=soap._options,
+    )
+    theirs_date = zeeps.find(".//messageDate")
+    assert theirs_date is not None
+    theirs_date.text = date.text  # zeep writes the same instant its own way
+    assert etree.tostring(ours, method="c14n") == etree.tostring(zeeps, method="c14n")
+    assert sent[0].headers["SOAPAction"] == headers["SOAPAction"] == '""'
+    assert sent[0].headers["Content-Type"] == headers["Content-Type"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import httpx
 import pytest
 import zeep
 from lxml import etree
@@ -25,6 +24,7 @@ from regbus.adapters.zags import ZAGS
 from regbus.mocks.faults import parse_fault
 from regbus.mocks.server import MockServer
 from regbus.v1 import records_pb2
+from tests.scripted_http import ScriptedHttp, http_get, http_post, reply
 
 ARMAN = "850314354052"
 AIGERIM = "920721425717"
@@ -117,12 +117,9 @@ async def test_an_empty_act_list_is_an_empty_record(
         f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body>'
         f'<z:ListActsResponse xmlns:z="{NAMESPACE}"/></s:Body></s:Envelope>'
     )
-    scripted = httpx.MockTransport(
-        lambda _: httpx.Response(200, text=empty, headers={"Content-Type": "text/xml"})
-    )
     monkeypatch.setattr(
-        "regbus.adapters.soap.client.make_client",
-        lambda endpoint: httpx.AsyncClient(transport=scripted),
+        "regbus.adapters.soap.client.HttpTransport",
+        lambda endpoint, registry: ScriptedHttp(lambda _: reply(200, empty, "text/xml")),
     )
     adapter = ZagsAdapter(Endpoint(url="http://zags.test/ws"))
     try:
@@ -138,8 +135,7 @@ async def test_mock_refuses_an_invalid_request(mock_server: MockServer) -> None:
         f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><z:ListActsRequest xmlns:z="{NAMESPACE}">'
         f"<z:iin>12</z:iin></z:ListActsRequest></s:Body></s:Envelope>"
     )
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(mock_server.endpoints()["zags"], content=bad)
+    answer = await http_post(mock_server.endpoints()["zags"], content=bad)
     assert answer.status_code == 500
     root = etree.fromstring(answer.content)
     assert root.findtext(f".//{{{SOAP_ENV}}}Fault/faultcode") == "soapenv:Client"
@@ -157,16 +153,14 @@ async def test_mock_refuses_entities(mock_server: MockServer) -> None:
         f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><z:ListActsRequest xmlns:z="{NAMESPACE}">'
         f"<z:iin>&a;</z:iin></z:ListActsRequest></s:Body></s:Envelope>"
     )
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(mock_server.endpoints()["zags"], content=bomb)
+    answer = await http_post(mock_server.endpoints()["zags"], content=bomb)
     assert answer.status_code == 500
     assert b"DOCTYPE" in answer.content
 
 
 async def test_wsdl_is_served_with_the_requested_address(mock_server: MockServer) -> None:
     url = mock_server.endpoints()["zags"]
-    async with httpx.AsyncClient() as http:
-        wsdl = await http.get(f"{url}?wsdl")
+    wsdl = await http_get(f"{url}?wsdl")
     assert wsdl.status_code == 200
     assert wsdl.headers["Content-Type"].startswith("text/xml")
     client = zeep.Client(io.BytesIO(wsdl.content))

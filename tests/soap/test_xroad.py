@@ -5,12 +5,12 @@ plugin's echo check, fault mapping, and the insurance data."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from aiohttp import ClientSession, web
 from lxml import etree
@@ -30,6 +30,7 @@ from regbus.adapters.soap.xroad import (
     XROAD,
     XRoadHeaders,
     XRoadIdentity,
+    XRoadMismatch,
     XRoadSettings,
     request_headers,
 )
@@ -38,6 +39,7 @@ from regbus.mocks.insurance import InsuranceMock
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from tests.conftest import serving
+from tests.scripted_http import http_get, http_post
 
 NS = "urn:kz:esbd:policy:v1"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -212,8 +214,9 @@ async def test_a_call_without_the_plugin_is_refused(esbd: MockServer) -> None:
     endpoint = Endpoint(url=esbd.endpoints()["insurance"], options=options(esbd))
     plain = SoapClient("insurance.wsdl", endpoint, registry="insurance")
     try:
-        with pytest.raises(RegistryRejected, match=r"MissingHeaderField.*'xrd:client'"):
+        with pytest.raises(RegistryRejected, match=r"Client.MissingHeaderField fault") as caught:
             await plain.send("GetPolicy", "get_policy", plate="123ABC01")
+        assert "'xrd:client'" in caught.value.detail
     finally:
         await plain.aclose()
 
@@ -242,8 +245,7 @@ class FaultAnswer:
 
 
 async def post(esbd: MockServer, data: bytes) -> FaultAnswer:
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(esbd.endpoints()["insurance"], content=data)
+    answer = await http_post(esbd.endpoints()["insurance"], content=data)
     root = etree.fromstring(answer.content)
     header = root.find(f"{{{SOAP_ENV}}}Header")
     return FaultAnswer(
@@ -290,8 +292,7 @@ async def test_the_mock_refuses_both_plate_and_iin(esbd: MockServer) -> None:
 async def test_the_answer_echoes_the_request_headers(esbd: MockServer) -> None:
     sent = headers_for(esbd)
     data = raw_request(sent)
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(esbd.endpoints()["insurance"], content=data)
+    answer = await http_post(esbd.endpoints()["insurance"], content=data)
     assert answer.status_code == 200
     header = etree.fromstring(answer.content).find(f"{{{SOAP_ENV}}}Header")
     assert header is not None
@@ -413,8 +414,9 @@ def policy_not_found(fault: SoapFault, registry: str, operation: str) -> RegbusE
 async def test_an_unknown_plate_is_a_policy_not_found_fault(
     soap: SoapClient, proxy: Proxy, esbd: MockServer
 ) -> None:
-    with pytest.raises(RegistryRejected, match="no policy for plate 999ZZZ01"):
+    with pytest.raises(RegistryRejected, match=r"refused the request \(Client fault\)") as caught:
         await soap.send("GetPolicy", "get_policy", context=CONTEXT, plate="999ZZZ01")
+    assert caught.value.detail == "no policy for plate 999ZZZ01"
     endpoint = Endpoint(url=proxy.url, options=options(esbd))
     mapped = SoapClient(
         "insurance.wsdl",
@@ -478,10 +480,9 @@ def test_settings_from_options() -> None:
 
 async def test_the_served_wsdl_loads_offline_from_a_path(esbd: MockServer, tmp_path: Path) -> None:
     url = esbd.endpoints()["insurance"]
-    async with httpx.AsyncClient() as http:
-        wsdl = await http.get(f"{url}?wsdl")
-        xroad = await http.get(f"{url}?xsd=xroad")
-        identifiers = await http.get(f"{url}?xsd=identifiers")
+    wsdl = await http_get(f"{url}?wsdl")
+    xroad = await http_get(f"{url}?xsd=xroad")
+    identifiers = await http_get(f"{url}?xsd=identifiers")
     assert b'schemaLocation="http://x-road.eu/xsd/xroad.xsd"' in wsdl.content
     assert etree.fromstring(xroad.content).get("targetNamespace") == XROAD
     assert etree.fromstring(identifiers.content).get("targetNamespace") == IDENTIFIERS
@@ -497,3 +498,37 @@ async def test_the_served_wsdl_loads_offline_from_a_path(esbd: MockServer, tmp_p
         assert policies(answer)[0]["status"] == "VALID"
     finally:
         await soap.aclose()
+
+
+def test_the_headers_are_stamped_and_checked_on_lxml_alone() -> None:
+    settings = XRoadSettings.from_options(
+        {"xroad_client": "KZ/GOV/123/bus", "xroad_service": "KZ/COM/456/ESBD"}
+    )
+    xroad = XRoadHeaders(settings, new_id=lambda: "m-1")
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap-env": SOAP_ENV})
+    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(etree.Element(f"{{{NS}}}GetPolicy"))
+    xroad.stamp(envelope, "GetPolicy", None)  # stamping again replaces, never duplicates
+    sent = xroad.stamp(envelope, "GetPolicy", CONTEXT)
+    header = envelope.find(f"{{{SOAP_ENV}}}Header")
+    assert header is not None and envelope.index(header) == 0
+
+    def exclusive(elements: list[etree._Element]) -> list[bytes]:
+        return [etree.tostring(e, method="c14n", exclusive=True) for e in elements]
+
+    assert exclusive(list(header)) == exclusive(
+        request_headers(settings, "GetPolicy", "m-1", CONTEXT)
+    )
+    xroad.check(envelope, sent)  # an answer echoing every header passes
+    other = xroad.stamp(copy.deepcopy(envelope), "GetOtherThing", CONTEXT)
+    with pytest.raises(XRoadMismatch, match="names another service"):
+        xroad.check(envelope, other)
+    echoed = header.find(f"{{{XROAD}}}id")
+    assert echoed is not None
+    echoed.text = "m-2"
+    with pytest.raises(XRoadMismatch, match=r"does not echo request id m-1 \(got m-2\)"):
+        xroad.check(envelope, sent)
+    fault = etree.fromstring(
+        f'<s:Envelope xmlns:s="{SOAP_ENV}"><s:Body><s:Fault><faultcode>s:Server</faultcode>'
+        "</s:Fault></s:Body></s:Envelope>"
+    )
+    xroad.check(fault, sent)  # security servers send their faults without headers
