@@ -31,6 +31,11 @@ class ServerSettings:
     http_port: int = 8081
     grace: float = 5.0  # seconds to finish in-flight calls on shutdown
     workers: int = 1  # processes serving the same ports (regbus serve --workers)
+    max_concurrent_rpcs: int = 1000  # past this, new calls are refused with RESOURCE_EXHAUSTED
+    # Where breaker state is shared between workers and replicas: "" keeps it in each
+    # process; "redis://host:6379/0" shares it through Redis.
+    breaker_store: str = ""
+    breaker_prefix: str = "regbus:breaker:"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ _SERVER_KEYS: dict[str, type] = {
     "http_port": int,
     "grace": float,
     "workers": int,
+    "max_concurrent_rpcs": int,
+    "breaker_store": str,
+    "breaker_prefix": str,
 }
 _REGISTRY_KEYS = {
     "url",
@@ -266,6 +274,16 @@ def _server(table: Mapping[str, Any], source: str) -> ServerSettings:
             raise ConfigError(f"{source}: server.{key} must be {kind.__name__}, got {value!r}")
         if key == "workers":
             check_workers(value, f"{source}: server.workers")
+        elif key == "max_concurrent_rpcs":
+            if not isinstance(value, int) or not 1 <= value <= 1_000_000:
+                raise ConfigError(f"{source}: server.{key} must be 1 or more, got {value}")
+        elif key == "breaker_store":
+            schemes = ("redis://", "rediss://", "unix://")
+            if not isinstance(value, str) or (value and not value.startswith(schemes)):
+                raise ConfigError(
+                    f"{source}: server.breaker_store must be empty (each process keeps its own)"
+                    f" or a redis://, rediss:// or unix:// URL, got {value!r}"
+                )
         elif isinstance(value, int) and not 0 <= value <= 65535:
             raise ConfigError(f"{source}: server.{key} must be a port 0-65535, got {value}")
         values[key] = value

@@ -27,6 +27,7 @@ from regbus.bus.config import Config, ConfigError
 from regbus.bus.validation import validate
 from regbus.circuit.guard import RegistryGuard
 from regbus.circuit.policy import Policy
+from regbus.circuit.store import BreakerStore
 from regbus.monitoring.metrics import Metrics
 from regbus.monitoring.recent import RecentCalls, RecentStats
 from regbus.v1 import records_pb2
@@ -80,6 +81,7 @@ class Router:
         metrics: Metrics,
         *,
         on_breaker: Callable[[str, str], None] | None = None,
+        store: BreakerStore | None = None,
     ) -> None:
         self.metrics = metrics
         self.lanes: dict[str, Lane] = {}
@@ -96,7 +98,7 @@ class Router:
                 adapter = cls(settings.endpoint)
             except ValueError as exc:
                 raise ConfigError(f"{config.source}: registries.{registry_id}: {exc}") from exc
-            guard = RegistryGuard(registry_id, settings.policy, observer=observer)
+            guard = RegistryGuard(registry_id, settings.policy, observer=observer, store=store)
             self.lanes[registry_id] = Lane(cls.spec, adapter, guard, settings.policy, RecentCalls())
             metrics.register_registry(registry_id, settings.policy.bulkhead.max_concurrent)
 
@@ -208,6 +210,10 @@ class Router:
             )
             for registry_id, lane in sorted(self.lanes.items())
         ]
+
+    async def sync_breakers(self) -> None:
+        """Adopt what other processes decided about each breaker (a shared store only)."""
+        await asyncio.gather(*(lane.guard.breaker.sync() for lane in self.lanes.values()))
 
     async def aclose(self) -> None:
         await asyncio.gather(

@@ -21,10 +21,11 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from regbus.adapters.base import Adapter
-from regbus.bus.config import Config
+from regbus.bus.config import Config, ServerSettings
 from regbus.bus.plugins import discover
 from regbus.bus.router import Router
 from regbus.bus.servicer import RegistryBusServicer
+from regbus.circuit.store import BreakerStore, RedisStore
 from regbus.monitoring.http import build_app
 from regbus.monitoring.metrics import Metrics
 from regbus.v1 import bus_pb2, bus_pb2_grpc
@@ -33,6 +34,15 @@ log = logging.getLogger("regbus.server")
 SERVICE_NAME = bus_pb2.DESCRIPTOR.services_by_name["RegistryBus"].full_name
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+# How often a bus with a shared breaker store adopts what the other processes decided.
+BREAKER_SYNC_INTERVAL = 0.5
+
+
+def breaker_store(settings: ServerSettings) -> BreakerStore | None:
+    """The shared breaker store the settings name, or None to keep state per process."""
+    if not settings.breaker_store:
+        return None
+    return RedisStore.from_url(settings.breaker_store, prefix=settings.breaker_prefix)
 
 
 def health_name(registry: str) -> str:
@@ -61,12 +71,15 @@ class Bus:
         self.metrics.info.info({"version": _version()})
         self.health = health.aio.HealthServicer()
         self._pending: set[asyncio.Task[None]] = set()
+        self.store = breaker_store(config.server)
         self.router = Router(
             config,
             adapters if adapters is not None else discover(),
             self.metrics,
             on_breaker=self._breaker_changed,
+            store=self.store,
         )
+        self._syncing: asyncio.Task[None] | None = None
         self.grpc_port = 0
         self.http_port = 0
         self._server: grpc.aio.Server | None = None
@@ -78,6 +91,9 @@ class Bus:
         ``OSError`` names the address when a port cannot be had; nothing is left running.
         """
         try:
+            if self.store is not None:
+                await self.router.sync_breakers()  # start open where the others see it open
+                self._syncing = asyncio.create_task(self._sync_forever())
             await self._start_grpc()
             await self._start_http()
         except BaseException:
@@ -90,7 +106,10 @@ class Bus:
         # second bus on the same port would share it silently; workers share on purpose (the
         # supervisor has checked that no one else holds the port).
         reuse_port = 1 if self.worker is not None else 0
-        server = grpc.aio.server(options=[("grpc.so_reuseport", reuse_port)])
+        server = grpc.aio.server(
+            options=[("grpc.so_reuseport", reuse_port)],
+            maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        )
         self._server = server
         bus_pb2_grpc.add_RegistryBusServicer_to_server(RegistryBusServicer(self.router), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -144,7 +163,17 @@ class Bus:
         if self._http is not None:
             await self._http.cleanup()
             self._http = None
+        if self._syncing is not None:
+            self._syncing.cancel()
+            self._syncing = None
         await self.router.aclose()
+        if self.store is not None:
+            await self.store.aclose()
+
+    async def _sync_forever(self) -> None:
+        while True:
+            await asyncio.sleep(BREAKER_SYNC_INTERVAL)
+            await self.router.sync_breakers()  # never raises: a store outage is logged
 
     def status(self) -> list[dict[str, Any]]:
         """Live state of every registry, for the status page and ``/status``."""

@@ -58,6 +58,12 @@ enabled = false
         ('[registries.gbdfl]\nurl = "http://x"\ntimeout = 3\n', "timeout"),
         ('[registries.gbdfl]\nurl = "http://x"\n[registries.gbdfl.policy]\nfoo = 1\n', "foo"),
         ("[sever]\n", "sever"),
+        ('[server]\nbreaker_store = "memcached://x"\n', "breaker_store"),
+        ("[server]\nmax_concurrent_rpcs = 0\n", "max_concurrent_rpcs"),
+        ("[policy.breaker]\nfailure_rate = 1.5\n", "failure_rate"),
+        ("[policy.breaker]\nmin_calls = 50\n", "min_calls"),
+        ("[policy.bulkhead]\nclient_share = 0\n", "client_share"),
+        ("[policy.retry]\nbudget_ratio = 2\n", "budget_ratio"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, text: str, names: str) -> None:
