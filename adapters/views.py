@@ -11,6 +11,7 @@ text (or an attribute, ``@name``), JSON values are what the JSON holds.
 from __future__ import annotations
 
 import abc
+import functools
 from typing import Any
 
 from lxml import etree
@@ -49,14 +50,7 @@ class XmlView(View):
         self.namespace = etree.QName(element).namespace if namespace is None else namespace
 
     def _path(self, path: str) -> str:
-        if not self.namespace:
-            return path
-        return "/".join(
-            step
-            if step in (".", "..") or step.startswith(("{", "@"))
-            else f"{{{self.namespace}}}{step}"
-            for step in path.split("/")
-        )
+        return _qualified(self.namespace, path) if self.namespace else path
 
     def get(self, path: str) -> Any:
         if path in ("", "."):
@@ -73,6 +67,15 @@ class XmlView(View):
 
     def has(self, path: str) -> bool:
         return self.get(path) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _qualified(namespace: str, path: str) -> str:
+    """``a/b`` with every plain step in ``namespace``: ``{ns}a/{ns}b``."""
+    return "/".join(
+        step if step in (".", "..") or step.startswith(("{", "@")) else f"{{{namespace}}}{step}"
+        for step in path.split("/")
+    )
 
 
 class JsonView(View):

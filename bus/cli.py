@@ -306,10 +306,11 @@ def _serve_worker(args: argparse.Namespace) -> int:
     if args.supervisor_pid is not None:
         die_with_parent(args.supervisor_pid)
     # Every worker loads the configuration for itself, here, and builds its own breakers,
-    # bulkheads and recent-call statistics from it: breaker state is shared between workers
-    # only through a shared breaker store. Hook: once the configuration can name one (the
-    # Redis-backed store), its settings come in with this config and each worker's Router
-    # connects its guards to the store like the single-process bus; nothing else here changes.
+    # bulkheads and recent-call statistics from it. Breaker state is shared between workers
+    # only through the shared breaker store: with `[server] breaker_store` set (Redis), each
+    # worker's Bus connects to it from this config (bus.server.breaker_store); without it
+    # every worker judges each registry on its own. Worker-specific store settings would go
+    # here.
     config = _serve_config(args)
     if args.worker_endpoints is not None:  # the built-in mocks, run by the supervisor
         config = with_endpoints(config, read_endpoints(args.worker_endpoints))

@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,28 +106,14 @@ class Ready:
 def write_endpoints(path: Path, endpoints: Mapping[str, Endpoint]) -> None:
     """The built-in mocks' endpoints, for the workers (``read_endpoints``)."""
     body = {
-        registry: {
-            "url": e.url,
-            "options": dict(e.options),
-            "max_connections": e.max_connections,
-            "connect_timeout": e.connect_timeout,
-        }
-        for registry, e in endpoints.items()
+        registry: asdict(replace(e, options=dict(e.options))) for registry, e in endpoints.items()
     }
     path.write_text(json.dumps(body), "utf-8")
 
 
 def read_endpoints(path: Path) -> dict[str, Endpoint]:
     body: dict[str, dict[str, Any]] = json.loads(path.read_text("utf-8"))
-    return {
-        registry: Endpoint(
-            url=str(e["url"]),
-            options=dict(e["options"]),
-            max_connections=int(e["max_connections"]),
-            connect_timeout=float(e["connect_timeout"]),
-        )
-        for registry, e in body.items()
-    }
+    return {registry: Endpoint(**fields) for registry, fields in body.items()}
 
 
 def die_with_parent(parent: int) -> None:
@@ -214,7 +200,12 @@ class Supervisor:
                 return False
             self.grpc_port, self.http_port = first.grpc_port, first.http_port
             self.registries = first.registries
-            rest = await asyncio.gather(*(self._start(s) for s in self._slots[1:]))
+            rest = await asyncio.gather(
+                *(self._start(s) for s in self._slots[1:]), return_exceptions=True
+            )
+            for result in rest:
+                if isinstance(result, BaseException):
+                    raise result
             if any(r is None for r in rest):
                 return False
         except BaseException:
@@ -304,6 +295,9 @@ class Supervisor:
                 timeout=START_TIMEOUT,
                 return_when=asyncio.FIRST_COMPLETED,
             )
+        except BaseException:
+            ready_task.cancel()
+            raise
         finally:
             stop_task.cancel()
         if ready_task not in done:

@@ -200,8 +200,21 @@ class RegistryGuard:
         writes: bool,
         client: str,
     ) -> T:
+        # The first attempt runs without tenacity: most calls succeed at once, and that
+        # path should cost nothing. A failure worth retrying hands over to tenacity,
+        # which sees the first attempt's error as its own first outcome.
+        try:
+            return await self._once(attempt, operation, work_until, call, client)
+        except RegbusError as exc:
+            lost = _lost_write(exc, operation) if writes and not retry_safe else exc
+            if lost is not exc:
+                raise lost from exc
+            if not (retry_safe and self.policy.retry.attempts > 1 and is_transient(exc)):
+                raise
+            last: list[RegbusError] = [exc]
+            first: RegbusError | None = exc
+
         retry = self.policy.retry
-        last: list[RegbusError] = []
 
         def refuse_retry() -> bool:
             if self.breaker.generation != permit.generation:
@@ -212,12 +225,11 @@ class RegistryGuard:
             return False
 
         def before_sleep(state: RetryCallState) -> None:
-            if last:
-                self._observer.retry(self.registry, operation, last[-1].reason)
+            self._observer.retry(self.registry, operation, last[-1].reason)
 
         retrying = AsyncRetrying(
             # stop_when must stay last: it spends the retry budget when asked.
-            stop=stop_after_attempt(retry.attempts if retry_safe else 1)
+            stop=stop_after_attempt(retry.attempts)
             | stop_before_deadline(work_until, self._clock, retry.min_attempt)
             | stop_when(refuse_retry),
             wait=wait_full_jitter(retry.backoff_initial, retry.backoff_max, self._rng),
@@ -228,13 +240,13 @@ class RegistryGuard:
         )
         async for try_ in retrying:
             with try_:
+                if first is not None:
+                    replay, first = first, None
+                    raise replay  # the first attempt's outcome, already known
                 try:
                     return await self._once(attempt, operation, work_until, call, client)
                 except RegbusError as exc:
                     last.append(exc)
-                    lost = _lost_write(exc, operation) if writes and not retry_safe else exc
-                    if lost is not exc:
-                        raise lost from exc
                     raise
         raise AssertionError("unreachable: tenacity returns or re-raises")
 

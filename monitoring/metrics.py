@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
@@ -50,6 +50,8 @@ class Metrics:
         # noise on a dashboard, and multiprocess mode cannot report it at all.
         disable_created_metrics()
         self.registry = registry or CollectorRegistry()
+        self._children: dict[tuple[str, ...], tuple[Any, Any]] = {}
+        self._gauges: dict[str, Any] = {}
         self.multiprocess_dir = multiprocess_dir()
         r = self.registry
         self.requests = Counter(
@@ -147,14 +149,30 @@ class Metrics:
             self.fail_fast.labels(registry, reason)
         self.retry_budget_exhausted_total.labels(registry)
 
+    # The hot path: every call reports here several times. Label lookups take a lock and
+    # build a key each time, so each label set's child is looked up once and kept.
     def request(self, registry: str, operation: str, outcome: str, seconds: float) -> None:
-        self.requests.labels(registry, operation, outcome).inc()
-        self.request_seconds.labels(registry, operation).observe(seconds)
+        key = (registry, operation, outcome)
+        counted = self._children.get(key)
+        if counted is None:
+            counted = self._children[key] = (
+                self.requests.labels(registry, operation, outcome),
+                self.request_seconds.labels(registry, operation),
+            )
+        counted[0].inc()
+        counted[1].observe(seconds)
 
     # circuit.observer.Observer
     def attempt(self, registry: str, operation: str, outcome: str, seconds: float) -> None:
-        self.attempts.labels(registry, operation, outcome).inc()
-        self.attempt_seconds.labels(registry).observe(seconds)
+        key = ("attempt", registry, operation, outcome)
+        counted = self._children.get(key)
+        if counted is None:
+            counted = self._children[key] = (
+                self.attempts.labels(registry, operation, outcome),
+                self.attempt_seconds.labels(registry),
+            )
+        counted[0].inc()
+        counted[1].observe(seconds)
 
     def retry(self, registry: str, operation: str, reason: str) -> None:
         self.retries.labels(registry, operation, reason.lower()).inc()
@@ -172,4 +190,7 @@ class Metrics:
         self.fail_fast.labels(registry, reason).inc()
 
     def in_flight(self, registry: str, count: int) -> None:
-        self.in_flight_calls.labels(registry).set(count)
+        gauge = self._gauges.get(registry)
+        if gauge is None:
+            gauge = self._gauges[registry] = self.in_flight_calls.labels(registry)
+        gauge.set(count)
