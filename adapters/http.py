@@ -29,6 +29,7 @@ from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 
 from regbus.adapters.base import Endpoint
 from regbus.adapters.errors import (
@@ -240,7 +241,7 @@ class HttpTransport:
     async def request(
         self,
         method: str,
-        url: str,
+        url: str | yarl.URL,
         operation: str,
         *,
         headers: Mapping[str, str] | None = None,
@@ -261,7 +262,7 @@ class HttpTransport:
     async def exchange(
         self,
         method: str,
-        url: str,
+        url: str | yarl.URL,
         operation: str,
         *,
         headers: Mapping[str, str] | None,

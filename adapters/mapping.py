@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -63,11 +64,16 @@ def _held(into: Into) -> Descriptor:
     """The message the record holds: a built-in kind's, or the extension's by name."""
     if into.kind == "extension":
         return extension_type(into.type)
-    oneof = records_pb2.Record.DESCRIPTOR.oneofs_by_name["kind"]
-    kinds = {f.name: f.message_type for f in oneof.fields}
+    kinds = _KINDS.get("")
+    if kinds is None:
+        oneof = records_pb2.Record.DESCRIPTOR.oneofs_by_name["kind"]
+        kinds = _KINDS[""] = {f.name: f.message_type for f in oneof.fields}
     if into.kind not in kinds:
         raise ValueError(f"no record kind {into.kind!r} (kinds: {', '.join(kinds)})")
     return kinds[into.kind]
+
+
+_KINDS: dict[str, dict[str, Descriptor]] = {}
 
 
 def extension_type(name: str) -> Descriptor:
@@ -151,25 +157,76 @@ def _single(view: View, at: str) -> View:
     return found[0]
 
 
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One field's part of a mapping, worked out once per declaration."""
+
+    name: str
+    field: Any
+    repeated: bool
+    message: bool
+    source: Source
+    path: str
+    optional: bool
+    computed: bool  # the source is a function of the answer, not a path
+
+
+# (message, id of the fields mapping) -> (the mapping, kept alive, and its steps)
+_PLANS: dict[tuple[str, int], tuple[Mapping[str, Source], list[_Step]]] = {}
+
+
+def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Step]:
+    key = (descriptor.full_name, id(fields))
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is fields:
+        return cached[1]
+    steps = []
+    for name, source in fields.items():
+        field = descriptor.fields_by_name[name]
+        path = source.rstrip("?") if isinstance(source, str) else ""
+        optional = isinstance(source, str) and source.endswith("?")
+        steps.append(
+            _Step(
+                name,
+                field,
+                _repeated(field),
+                field.type == FieldDescriptor.TYPE_MESSAGE,
+                source,
+                path,
+                optional,
+                callable(source),
+            )
+        )
+    _PLANS[key] = (fields, steps)
+    return steps
+
+
 def fill(
     message: Message, fields: Mapping[str, Source], view: View, params: Mapping[str, str]
 ) -> None:
     """Set each field of ``message`` from its source in ``view``."""
-    for name, source in fields.items():
-        field = message.DESCRIPTOR.fields_by_name[name]
-        if _repeated(field) and isinstance(source, str):
-            values: Any = [node.get(".") for node in view.all(source.rstrip("?"))]
+    textual = view.textual
+    for step in _plan(message.DESCRIPTOR, fields):
+        name = step.name
+        if step.computed:
+            values: Any = step.source(view, params)  # type: ignore[operator]
+        elif step.repeated:
+            values = [node.get(".") for node in view.all(step.path)]
         else:
-            values = _raw(name, source, view, params)
+            values = view.get(step.path)
+            if values is None or values == "":
+                if step.optional:
+                    continue
+                raise ValueError(f"the answer has no {step.path} (for {name})")
         if values is None:
             continue
         try:
-            if _repeated(field):
-                getattr(message, name).extend(convert(field, v, view.textual) for v in values)
-            elif field.type == FieldDescriptor.TYPE_MESSAGE:
-                getattr(message, name).CopyFrom(convert(field, values, view.textual))
+            if step.repeated:
+                getattr(message, name).extend(convert(step.field, v, textual) for v in values)
+            elif step.message:
+                getattr(message, name).CopyFrom(convert(step.field, values, textual))
             else:
-                setattr(message, name, convert(field, values, view.textual))
+                setattr(message, name, convert(step.field, values, textual))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{message.DESCRIPTOR.name}.{name}: {exc}") from exc
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, urlencode
+
+import yarl
 
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegistryFault, RegistryRejected, SubjectNotFound
@@ -54,11 +57,14 @@ class RestClient:
         params: Mapping[str, str] | None = None,
     ) -> Any:
         """GET ``path`` and return the decoded JSON body, or raise a registry error."""
+        url = self.base_url + path.lstrip("/")
+        if params:
+            url += "?" + urlencode(params, quote_via=quote)
         answer = await self._http.request(
             "GET",
-            self.base_url + path.lstrip("/"),
+            # Encoded here once: yarl would parse and re-encode it on every call.
+            yarl.URL(url, encoded=True),
             operation,
-            params=params or None,
             headers={**_JSON, "X-Request-ID": context.request_id},
         )
         return self._decode(answer, operation)

@@ -60,14 +60,14 @@ class ScriptedHttp(HttpTransport):
     async def exchange(
         self,
         method: str,
-        url: str,
+        url: str | URL,
         operation: str,
         *,
         headers: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         data: bytes | None,
     ) -> Answer:
-        full = str(URL(url).update_query(params)) if params else url
+        full = str(URL(url).update_query(params)) if params else str(url)
         sent = Sent(method, full, CIMultiDictProxy(CIMultiDict(headers or {})), data or b"")
         self.sent.append(sent)
         return self.handler(sent)

@@ -8,8 +8,6 @@ elements and check answers against it before mapping them.
 
 from __future__ import annotations
 
-import copy
-
 from lxml import etree
 
 from regbus.adapters.soap import descriptions
@@ -58,8 +56,7 @@ class PayloadSchema:
         """``element`` if it is a valid ``name``; ``ValueError`` saying why not."""
         if element.tag != self.qname(name):
             raise ValueError(f"expected {self.qname(name)}, got {element.tag}")
-        # Validate a detached copy: the element may sit deep inside a SOAP envelope.
-        if not self._schema.validate(copy.deepcopy(element)):
+        if not self._schema.validate(element):
             error = self._schema.error_log.last_error
             raise ValueError(f"{name} does not match its schema: {error.message if error else ''}")
         return element
