@@ -89,3 +89,36 @@ async def test_copies_of_one_part_cost_the_registry_one_call(
     assert len(response.parts) == 32
     assert {p.response.record.person.iin for p in response.parts} == {ARMAN}
     assert embedded.mocks.requests["gbdfl"] - before == 1
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+async def test_five_concurrent_50_mb_answers_are_refused_with_memory_bounded(
+    stub: bus_pb2_grpc.RegistryBusStub, embedded: Embedded
+) -> None:
+    await stub.Query(PERSON, timeout=10)  # connections and caches warm
+    baseline = peak = _rss_mb()
+    embedded.mocks.faults.set("gbdfl", parse_fault("huge=50"))
+    calls = [asyncio.ensure_future(_reason(stub.Query(PERSON, timeout=10))) for _ in range(5)]
+    while not all(call.done() for call in calls):
+        peak = max(peak, _rss_mb())
+        await asyncio.sleep(0.01)
+    reasons = [call.result() for call in calls]
+    assert reasons == ["ANSWER_TOO_LARGE"] * 5
+    assert peak - baseline < 100, f"RSS grew {peak - baseline:.0f} MB"
+    # The other registries never noticed.
+    vehicle = await stub.Query(
+        bus_pb2.QueryRequest(
+            registry="vehicles", operation="get_vehicle", params={"plate": "123ABC01"}
+        ),
+        timeout=10,
+    )
+    assert vehicle.record.vehicle.plate == "123ABC01"
+    # Five failed calls in a row: gbdfl's breaker has opened, so the next refusal is fast.
+    assert await _reason(stub.Query(PERSON, timeout=10)) == "CIRCUIT_OPEN"
