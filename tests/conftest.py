@@ -37,6 +37,15 @@ TEST_CONFIG = Config(
 )
 
 
+def rss_mb() -> float:
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
 @contextlib.asynccontextmanager
 async def serving(*registries: MockRegistry) -> AsyncIterator[MockServer]:
     """A mock server with just these registries, on a free loopback port."""

@@ -23,7 +23,7 @@ from regbus.bus.embedded import Embedded, start_embedded
 from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
 from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc
-from tests.conftest import TEST_CONFIG
+from tests.conftest import TEST_CONFIG, rss_mb
 
 ARMAN = "850314354052"
 PERSON = bus_pb2.QueryRequest(registry="gbdfl", operation="get_person", params={"iin": ARMAN})
@@ -101,14 +101,6 @@ async def _caller(
         await asyncio.sleep(0.005)
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
 @pytest.mark.parametrize("mode", list(FAULTS))
 async def test_one_registry_in_trouble_costs_only_its_own_answers(
     chaos_bus: Embedded, mode: str
@@ -119,12 +111,12 @@ async def test_one_registry_in_trouble_costs_only_its_own_answers(
         stub = bus_pb2_grpc.RegistryBusStub(channel)
         await stub.Query(VEHICLE, timeout=5)  # warm up both connections
         await stub.Query(PERSON, timeout=5)
-        baseline = _rss_mb()
+        baseline = rss_mb()
         peak = [baseline]
 
         async def watch_memory(until: float) -> None:
             while time.monotonic() < until:
-                peak[0] = max(peak[0], _rss_mb())
+                peak[0] = max(peak[0], rss_mb())
                 await asyncio.sleep(0.02)
 
         chaos_bus.mocks.faults.set("gbdfl", parse_fault(mode))

@@ -11,6 +11,7 @@ from regbus.bus.client import failure
 from regbus.bus.embedded import Embedded
 from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc
+from tests.conftest import rss_mb
 
 ARMAN = "850314354052"
 PERSON = bus_pb2.QueryRequest(registry="gbdfl", operation="get_person", params={"iin": ARMAN})
@@ -91,23 +92,15 @@ async def test_copies_of_one_part_cost_the_registry_one_call(
     assert embedded.mocks.requests["gbdfl"] - before == 1
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS in /proc/self/status")
-
-
 async def test_five_concurrent_50_mb_answers_are_refused_with_memory_bounded(
     stub: bus_pb2_grpc.RegistryBusStub, embedded: Embedded
 ) -> None:
     await stub.Query(PERSON, timeout=10)  # connections and caches warm
-    baseline = peak = _rss_mb()
+    baseline = peak = rss_mb()
     embedded.mocks.faults.set("gbdfl", parse_fault("huge=50"))
     calls = [asyncio.ensure_future(_reason(stub.Query(PERSON, timeout=10))) for _ in range(5)]
     while not all(call.done() for call in calls):
-        peak = max(peak, _rss_mb())
+        peak = max(peak, rss_mb())
         await asyncio.sleep(0.01)
     reasons = [call.result() for call in calls]
     assert reasons == ["ANSWER_TOO_LARGE"] * 5
