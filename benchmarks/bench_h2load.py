@@ -2,7 +2,7 @@
 
     python benchmarks/bench_h2load.py [--quick] [--duration S | --requests N] [--workers N]
                                       [-c 8] [-m 16] [--scenarios vehicles,gbdfl,zags,insurance]
-                                      [--json FILE]
+                                      [--no-huge] [--breaker-store URL] [--json FILE]
 
 Needs h2load (Debian/Ubuntu: ``apt-get install nghttp2-client``; macOS: ``brew install
 nghttp2``); without it, says so and exits 2. Everything runs on loopback, each server in a
@@ -13,7 +13,8 @@ process of its own, all stopped on exit (Ctrl-C and SIGTERM included):
   no work: the floor of any grpc.aio service (this file, run with a hidden ``--serve-bare``);
 * the mock registries: ``regbus mocks --port 0 --write-config FILE``;
 * the bus: ``regbus serve --config FILE --grpc-port P --http-port Q``; and, when ``serve`` has
-  ``--workers``, once more with ``--workers N`` (default 2; 0 skips it).
+  ``--workers``, once more with ``--workers N`` (default 2; 0 skips it); for parts 4 to 6 also
+  with configurations derived from the mocks' one (written next to it, kept with the logs).
 
 What it measures, every load run preceded by a warm-up run:
 
@@ -28,7 +29,21 @@ What it measures, every load run preceded by a warm-up run:
 4. isolation: vehicles throughput while gbdfl hangs (``regbus fault gbdfl hang``) and 64
    callers with 1 s deadlines keep calling it, as a ratio to vehicles right before; how the
    gbdfl calls ended; then how fast gbdfl calls fail with its breaker open, against a call
-   to the bare server.
+   to the bare server. Twice: with the default policy (a 3 s attempt timeout: the callers'
+   deadlines cut every attempt first, which is never charged to the registry, so the breaker
+   stays closed), then on a bus with ``[policy] timeout = 0.5`` (``--short-timeout``), where
+   gbdfl's own timeout fires and its breaker opens;
+5. huge answers: vehicles under a steady load from 8 Python callers; gbdfl set to
+   ``huge=50`` and 5 concurrent gbdfl calls made 5 times in a row: how they ended (the
+   ErrorInfo reason), the bus's peak RSS (VmRSS of it and its children every 20 ms) against
+   its peak before, vehicles' p50 during them against before. On a bus of its own whose
+   gbdfl breaker is held closed, so every call reads its answer up to the limit;
+6. with ``--workers N``: the workers sharing breakers through Redis (``--breaker-store``;
+   skipped with a note when it does not answer), ``[policy] timeout = 0.5``, gbdfl hanging:
+   its breaker opened through one connection (one worker), then 64 callers over 16
+   connections (every worker) for a few seconds: how their calls ended, and per worker (from
+   its own file in the workers' metrics folder) how many it refused with CIRCUIT_OPEN and
+   how many of its own attempts timed out.
 
 h2load sees HTTP statuses only (gRPC statuses travel in trailers), so each body is first sent
 with a real gRPC client, and each bus run is checked against the bus's ``regbus_requests_total``
@@ -54,8 +69,10 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,6 +82,7 @@ from urllib.parse import urlsplit
 
 import grpc
 
+from regbus.circuit.policy import Policy
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 HOST = "127.0.0.1"
@@ -229,6 +247,159 @@ def listeners(port: int) -> int:
     return count
 
 
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            stat = _stat(int(entry))
+            if stat is not None and stat[0] == pid:
+                found.append(int(entry))
+    return sorted(found)
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it."""
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children(current))
+    return tree
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of one process in KiB (``/proc/PID/status``); 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class RssSampler:
+    """VmRSS of a process and its children, summed, every ``every`` seconds, in a thread
+    of its own (so a busy event loop does not thin the samples); times are
+    ``time.perf_counter()``."""
+
+    def __init__(self, pid: int, every: float = 0.02) -> None:
+        self.pid = pid
+        self.every = every
+        self.samples: list[tuple[float, int]] = []  # (perf_counter, KiB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        tree: list[int] = []
+        n = 0
+        while not self._stop.is_set():
+            if n % 25 == 0:  # a worker may come or go; looking for them costs more than VmRSS
+                tree = descendants(self.pid)
+            n += 1
+            self.samples.append((time.perf_counter(), sum(rss_kib(p) for p in tree)))
+            self._stop.wait(self.every)
+
+    def peak(self, start: float, end: float) -> int:
+        """The highest sample taken from ``start`` to ``end`` (KiB); 0 if none."""
+        return max((kib for t, kib in self.samples if start <= t <= end), default=0)
+
+
+# configurations the bench derives from the one `regbus mocks` writes ---------------------------
+
+DEFAULT_POLICY = Policy()
+SHORT_TIMEOUT = 0.5  # [policy] timeout of the runs where the registry's own timeout must fire
+
+
+def policy_label(timeout: float) -> str:
+    if timeout == DEFAULT_POLICY.timeout:
+        return f"default policy, attempt timeout {timeout:g} s"
+    return f"[policy] timeout = {timeout:g} s"
+
+
+def derived_config(
+    base: str,
+    *,
+    server: Mapping[str, object] | None = None,
+    tables: Mapping[str, Mapping[str, object]] | None = None,
+) -> str:
+    """``base`` (a configuration ``regbus mocks`` wrote) with keys added to ``[server]`` and
+    tables appended: ``{"policy": {"timeout": 0.5}}`` gives ``[policy]`` / ``timeout = 0.5``."""
+    from regbus.bus.config import toml_value
+
+    added = "".join(f"{key} = {toml_value(value)}\n" for key, value in (server or {}).items())
+    lines = base.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.strip() == "[server]"), None)
+    if at is None:
+        text = (f"[server]\n{added}\n" if added else "") + base
+    else:
+        text = "".join([*lines[: at + 1], added, *lines[at + 1 :]])
+    for name, table in (tables or {}).items():
+        text += f"\n[{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in table.items())
+    return text
+
+
+# per-worker counters (`regbus serve --workers N`) ----------------------------------------------
+
+
+def worker_processes(supervisor: int) -> dict[int, int]:
+    """The workers of a ``regbus serve --workers N`` supervisor: pid -> worker index."""
+    found = {}
+    for pid in children(supervisor):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--worker" in argv:
+            with contextlib.suppress(IndexError, ValueError):
+                found[pid] = int(argv[argv.index(b"--worker") + 1])
+    return found
+
+
+def metrics_folder(pid: int) -> Path | None:
+    """Where a worker writes its metrics (its ``PROMETHEUS_MULTIPROC_DIR``)."""
+    from regbus.monitoring.metrics import MULTIPROC_ENV
+
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for entry in environ:
+        key, _, value = entry.decode("utf-8", "replace").partition("=")
+        if key == MULTIPROC_ENV and value:
+            return Path(value)
+    return None
+
+
+def worker_counters(folder: Path | None, pid: int, registry: str) -> Counter[str]:
+    """One worker's own ``regbus_requests_total`` (``requests/OUTCOME``) and
+    ``regbus_registry_attempts_total`` (``attempts/OUTCOME``) for ``registry``, from its
+    file in the multiprocess folder (``/metrics`` shows only the sum over workers)."""
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    counts: Counter[str] = Counter()
+    path = None if folder is None else folder / f"counter_{pid}.db"
+    if path is None or not path.exists():
+        return counts
+    names = {"regbus_requests_total": "requests", "regbus_registry_attempts_total": "attempts"}
+    for metric in MultiProcessCollector.merge([str(path)], accumulate=False):
+        for sample in metric.samples:
+            kind = names.get(sample.name)
+            if kind and sample.labels.get("registry") == registry:
+                counts[f"{kind}/{sample.labels.get('outcome', '')}"] += int(sample.value)
+    return counts
+
+
 # gRPC helpers -----------------------------------------------------------------------------------
 
 
@@ -301,14 +472,19 @@ async def bus_outcomes(http_port: int) -> Counter[tuple[str, str]]:
     return counts
 
 
-async def settled_outcomes(http_port: int) -> Counter[tuple[str, str]]:
+async def settled_outcomes(http_port: int, registry: str = "") -> Counter[tuple[str, str]]:
     """The counters once calls cut off by the end of a run are counted (the bus counts a
-    cancelled call when it notices), or after 3 s."""
+    cancelled call when it notices), or after 3 s. With ``registry``, only its counters need
+    to settle (another registry's callers may keep calling meanwhile)."""
+
+    def watched(counts: Counter[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        return {k: n for k, n in counts.items() if not registry or k[0] == registry}
+
     counts = await bus_outcomes(http_port)
     for _ in range(30):
         await asyncio.sleep(0.1)
         again = await bus_outcomes(http_port)
-        if again == counts:
+        if watched(again) == watched(counts):
             break
         counts = again
     return counts
@@ -558,6 +734,44 @@ async def sequential(
     return times
 
 
+class SteadyLoad:
+    """``callers`` tasks each calling ``request`` one call after another until the block
+    ends; the start time and duration of every OK call (``time.perf_counter()``)."""
+
+    def __init__(
+        self, stub: bus_pb2_grpc.RegistryBusStub, request: bus_pb2.QueryRequest, callers: int
+    ) -> None:
+        self.stub = stub
+        self.request = request
+        self.callers = callers
+        self.times: list[tuple[float, float]] = []
+        self.failed: Counter[str] = Counter()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> SteadyLoad:
+        self._tasks = [asyncio.create_task(self._caller()) for _ in range(self.callers)]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._stopping.set()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _caller(self) -> None:
+        while not self._stopping.is_set():
+            started = time.perf_counter()
+            try:
+                await self.stub.Query(self.request, timeout=10)
+            except grpc.aio.AioRpcError as exc:
+                self.failed[outcome(exc)] += 1
+                continue
+            self.times.append((started, time.perf_counter() - started))
+
+    def between(self, start: float, end: float) -> list[float]:
+        """Durations of the OK calls started from ``start`` to ``end``."""
+        return [seconds for t, seconds in self.times if start <= t <= end]
+
+
 # the run ---------------------------------------------------------------------------------------
 
 
@@ -574,6 +788,16 @@ class Settings:
     isolation: bool
     json_path: Path | None
     keep_logs: bool
+    short_timeout: float = SHORT_TIMEOUT  # [policy] timeout, below hang_deadline
+    huge: bool = True
+    huge_mb: float = 50.0
+    huge_calls: int = 5
+    huge_rounds: int = 5
+    steady_callers: int = 8  # vehicles callers around the huge answers
+    steady_seconds: float = 5.0  # vehicles measured before the huge answers
+    breaker_store: str = "redis://127.0.0.1:6379/0"  # "" skips the shared-breaker run
+    shared_seconds: float = 5.0
+    shared_connections: int = 16
 
 
 @dataclass
@@ -582,8 +806,12 @@ class Report:
     throughput: list[dict[str, Any]] = field(default_factory=list)
     latency: list[dict[str, Any]] = field(default_factory=list)
     compose: dict[str, Any] | None = None
-    isolation: dict[str, Any] | None = None
+    isolation: dict[str, Any] | None = None  # default policy
     fail_fast: dict[str, Any] | None = None
+    isolation_short_timeout: dict[str, Any] | None = None  # [policy] timeout = short_timeout
+    fail_fast_short_timeout: dict[str, Any] | None = None
+    huge: dict[str, Any] | None = None
+    shared_breakers: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -642,10 +870,12 @@ class Bench:
 
         self.mocks_addr = str(await wait_ready("mock registries", ready, self.procs, ["mocks"]))
 
-    async def start_bus(self, name: str, workers: int = 0) -> tuple[int, int]:
+    async def start_bus(
+        self, name: str, workers: int = 0, config: Path | None = None
+    ) -> tuple[int, int]:
         grpc_port, http_port = free_port(), free_port()
         argv = regbus_argv(
-            "serve", "--config", str(self.config),
+            "serve", "--config", str(config or self.config),
             "--grpc-port", str(grpc_port), "--http-port", str(http_port),
         )  # fmt: skip
         if workers:
@@ -685,14 +915,21 @@ class Bench:
         return port
 
     async def fault(self, registry: str, mode: str) -> None:
-        proc = await asyncio.create_subprocess_exec(
-            *regbus_argv("fault", registry, mode, "--mocks", self.mocks_addr),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        out, _ = await proc.communicate()
-        if proc.returncode != 0:
-            raise BenchError(f"regbus fault {registry} {mode}: {out.decode().strip()}")
+        """What ``regbus fault REGISTRY MODE --mocks ADDR`` does (``PUT /_faults/REGISTRY``),
+        without starting a Python process on a machine that is busy being measured."""
+        import aiohttp
+
+        url = f"http://{self.mocks_addr}/_faults/{registry}"
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.put(url, data=mode, timeout=aiohttp.ClientTimeout(10)) as answer,
+            ):
+                text = await answer.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BenchError(f"regbus fault {registry} {mode}: {exc}") from exc
+        if answer.status != 200:
+            raise BenchError(f"regbus fault {registry} {mode}: HTTP {answer.status} {text}")
 
     # checks -----------------------------------------------------------------------------------
 
@@ -765,9 +1002,9 @@ class Bench:
     ) -> LoadResult:
         """One measured h2load run on the bus, with the outcomes the bus counted meanwhile."""
         body = self.bodies[registry]
-        counted = await settled_outcomes(http_port)
+        counted = await settled_outcomes(http_port, registry)
         run = await self.s.load.run(port, body, cpu_of=cpu_of)
-        run.outcomes = outcome_delta(counted, await settled_outcomes(http_port), registry)
+        run.outcomes = outcome_delta(counted, await settled_outcomes(http_port, registry), registry)
         return run
 
     def _check_outcomes(self, run: LoadResult, *, single: bool = True) -> None:
@@ -881,13 +1118,22 @@ class Bench:
         }
         progress(compose_line(self.report.compose))
 
-    async def isolation(self, bus_port: int, http_port: int, bare_port: int) -> None:
-        vehicles = next((s for s in self.s.scenarios if s.key == "vehicles"), None)
-        if vehicles is None:
-            self.report.note("isolation needs the vehicles scenario; skipped")
-            return
+    async def isolation(
+        self,
+        bus_port: int,
+        http_port: int,
+        bare_port: int,
+        *,
+        bus_name: str = "bus",
+        policy_timeout: float = DEFAULT_POLICY.timeout,
+    ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Vehicles while gbdfl hangs, then fail fast (None when no call was refused).
+
+        ``policy_timeout`` is the bus's attempt timeout (``[policy] timeout``) in the
+        configuration ``bus_name`` runs with: the label of the figures.
+        """
         load, body = self.s.load, self.bodies["vehicles"]
-        pids = {"bus": self.procs.running["bus"].pid, "mocks": self.procs.running["mocks"].pid}
+        pids = {"bus": self.procs.running[bus_name].pid, "mocks": self.procs.running["mocks"].pid}
         await load.run(bus_port, body, warmup=True)
         healthy = await self.load_bus(bus_port, http_port, "vehicles", pids)
 
@@ -918,16 +1164,18 @@ class Bench:
                 finally:
                     stopping.set()
                     await asyncio.gather(*callers, return_exceptions=True)
-                fail_fast = await self.fail_fast(stub, person, bare_port)
+                fail_fast = await self.fail_fast(stub, person, bare_port, policy_timeout)
         finally:
             await self.fault("gbdfl", "ok")
         self._check_outcomes(healthy)
         self._check_outcomes(hanging)
+        where = f"isolation ({policy_label(policy_timeout)})"
         for problem in healthy.problems:
-            self.report.fail(f"isolation, vehicles healthy: {problem}")
+            self.report.fail(f"{where}, vehicles healthy: {problem}")
         for problem in hanging.problems:
-            self.report.fail(f"isolation, vehicles while gbdfl hangs: {problem}")
-        self.report.isolation = {
+            self.report.fail(f"{where}, vehicles while gbdfl hangs: {problem}")
+        isolation = {
+            "policy_timeout_s": policy_timeout,
             "vehicles_hanging_over_healthy": round(hanging.rate / healthy.rate, 4)
             if healthy.rate
             else None,
@@ -943,13 +1191,17 @@ class Bench:
             else None,
             "raw": {"healthy": healthy.raw(), "hanging": hanging.raw()},
         }
-        progress(isolation_line(self.report.isolation))
-        self.report.fail_fast = fail_fast
+        progress(isolation_line(isolation))
         if fail_fast:
             progress(fail_fast_line(fail_fast))
+        return isolation, fail_fast
 
     async def fail_fast(
-        self, stub: bus_pb2_grpc.RegistryBusStub, person: bus_pb2.QueryRequest, bare_port: int
+        self,
+        stub: bus_pb2_grpc.RegistryBusStub,
+        person: bus_pb2.QueryRequest,
+        bare_port: int,
+        policy_timeout: float,
     ) -> dict[str, Any] | None:
         """With gbdfl still hanging: how fast its calls fail, against the bare server's p50."""
         calls = max(10, self.s.calls // 2)
@@ -978,17 +1230,291 @@ class Bench:
                 refused.clear()
                 _, bare_t = await sequential([via_bus, via_bare], calls, 0)
         if not refused:
+            why = (
+                f": the callers' {self.s.hang_deadline:g} s deadlines cut gbdfl's attempts before"
+                f" its own {policy_timeout:g} s timeout, and such calls are not charged to the"
+                " registry (by design)"
+                if self.s.hang_deadline <= policy_timeout
+                else ""
+            )
             self.report.note(
-                f"fail fast: no call was refused by an open breaker ({dict(ended)}); skipped"
+                f"fail fast ({policy_label(policy_timeout)}): no call was refused by an open"
+                f" breaker ({dict(ended)}){why}; skipped"
             )
             return None
         return {
+            "policy_timeout_s": policy_timeout,
             "calls": calls,
             "ended": dict(ended.most_common()),
             "open_breaker_p50_over_bare_p50": round(_p50(refused) / _p50(bare_t), 3),
             "open_breaker_p50_ms": round(_p50(refused) * 1e3, 3),
             "deadline_s": self.s.hang_deadline,
         }
+
+    # huge answers -----------------------------------------------------------------------------
+
+    async def huge(self) -> None:
+        """Vehicles under a steady load from ``steady_callers`` Python callers; then gbdfl
+        answers ``huge_mb`` MB and ``huge_calls`` concurrent gbdfl calls are made
+        ``huge_rounds`` times in a row. How they ended, the bus's peak RSS against its peak
+        before, and vehicles' p50 during them against before.
+
+        A bus of its own (one process), with gbdfl's breaker held closed: ANSWER_TOO_LARGE
+        is charged to the registry, so under the default policy the breaker opens after the
+        first ``fail_max`` calls and the later rounds would be refused without reading
+        anything, which is not what is measured here.
+        """
+        from regbus.bus.client import failure
+        from regbus.bus.config import ConfigError, load_config
+
+        s = self.s
+        config = self.work / "regbus-huge.toml"
+        never = 1_000_000
+        config.write_text(
+            derived_config(
+                self.config.read_text("utf-8"),
+                tables={
+                    "registries.gbdfl.policy.breaker": {
+                        "fail_max": never, "window": never, "min_calls": never
+                    }
+                },
+            ),
+            "utf-8",
+        )  # fmt: skip
+        try:
+            limit = load_config(config).registries["gbdfl"].endpoint.max_answer_bytes
+        except (ConfigError, KeyError) as exc:
+            raise BenchError(f"huge answers: cannot derive the configuration: {exc}") from exc
+        port, _ = await self.start_bus("bus-huge", config=config)
+        pid = self.procs.running["bus-huge"].pid
+        vehicles = next(sc for sc in SCENARIOS if sc.key == "vehicles").request()
+        person = bus_pb2.QueryRequest(
+            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}
+        )
+        ended: Counter[str] = Counter()
+
+        async def gbdfl_call(stub: bus_pb2_grpc.RegistryBusStub) -> None:
+            try:
+                await stub.Query(person, timeout=10)
+                ended["OK"] += 1
+            except grpc.aio.AioRpcError as exc:
+                ended[failure(exc).reason or exc.code().name] += 1
+
+        try:
+            async with grpc.aio.insecure_channel(f"{HOST}:{port}") as channel:
+                stub = bus_pb2_grpc.RegistryBusStub(channel)
+                with RssSampler(pid) as rss:
+                    async with SteadyLoad(stub, vehicles, s.steady_callers) as load:
+                        await asyncio.sleep(s.load.warmup)
+                        normal = (time.perf_counter(), 0.0)
+                        await asyncio.sleep(s.steady_seconds)
+                        normal = (normal[0], time.perf_counter())
+                        await self.fault("gbdfl", f"huge={s.huge_mb:g}")
+                        try:
+                            started = time.perf_counter()
+                            for _ in range(s.huge_rounds):
+                                await asyncio.gather(
+                                    *(gbdfl_call(stub) for _ in range(s.huge_calls))
+                                )
+                            finished = time.perf_counter()
+                            await asyncio.sleep(0.1)  # memory the last round takes late
+                            tail = time.perf_counter()
+                        finally:
+                            await self.fault("gbdfl", "ok")
+            self.procs.check("bus-huge")
+        finally:
+            self.procs.stop("bus-huge")
+
+        baseline, peak = rss.peak(*normal), rss.peak(started, tail)
+        before, during = load.between(*normal), load.between(started, finished)
+        calls = s.huge_calls * s.huge_rounds
+        if load.failed:
+            self.report.fail(f"huge answers: vehicles calls failed: {dict(load.failed)}")
+        if ended["OK"]:
+            self.report.fail(
+                f"huge answers: the bus passed on {ended['OK']} answer(s) of {s.huge_mb:g} MB"
+                f" (limit {limit} bytes)"
+            )
+        if not before:
+            self.report.fail("huge answers: no vehicles call answered before the huge answers")
+        self.report.huge = {
+            "answer_mb": s.huge_mb,
+            "concurrent_calls": s.huge_calls,
+            "rounds": s.huge_rounds,
+            "calls": calls,
+            "max_answer_bytes": limit,
+            "gbdfl_breaker": "held closed (fail_max, window and min_calls 1000000)",
+            "gbdfl_calls_ended": dict(ended.most_common()),
+            "refused_answer_too_large": ended["ANSWER_TOO_LARGE"],
+            "huge_phase_s": round(finished - started, 3),
+            "bus_rss_baseline_mb": round(baseline / 1024, 1),
+            "bus_rss_peak_mb": round(peak / 1024, 1),
+            "bus_rss_growth_mb": round((peak - baseline) / 1024, 1),
+            "rss_samples_huge": sum(1 for t, _ in rss.samples if started <= t <= tail),
+            "vehicles_callers": s.steady_callers,
+            "vehicles_calls_normal": len(before),
+            "vehicles_calls_huge": len(during),
+            "vehicles_p50_normal_ms": round(_p50(before) * 1e3, 3) if before else None,
+            "vehicles_p50_huge_ms": round(_p50(during) * 1e3, 3) if during else None,
+            "vehicles_huge_over_normal_p50": round(_p50(during) / _p50(before), 3)
+            if before and during
+            else None,
+        }
+        progress(huge_line(self.report.huge))
+
+    # workers sharing breakers through Redis ------------------------------------------------------
+
+    async def shared_breakers(self) -> None:
+        """``regbus serve --workers N`` with breakers in Redis and ``[policy] timeout =
+        short_timeout``; gbdfl hangs. Its breaker is opened through one connection (so one
+        worker), then ``hang_callers`` callers over ``shared_connections`` connections (all
+        workers) call it for ``shared_seconds``: how their calls ended, and per worker how
+        many it refused with CIRCUIT_OPEN and how many attempts of its own timed out."""
+        from regbus.circuit.store import RedisStore
+
+        s = self.s
+        prefix = f"regbus-bench:{uuid.uuid4().hex}:"
+        store = RedisStore.from_url(s.breaker_store, prefix=prefix, timeout=1.0)
+        try:
+            try:
+                await store.client.ping()
+            except Exception as exc:  # redis's errors, OSError
+                self.report.note(
+                    f"shared breakers: Redis is not reachable at {s.breaker_store}"
+                    f" ({type(exc).__name__}: {exc}); skipped"
+                )
+                return
+            config = self.work / "regbus-shared.toml"
+            config.write_text(
+                derived_config(
+                    self.config.read_text("utf-8"),
+                    server={"breaker_store": s.breaker_store, "breaker_prefix": prefix},
+                    tables={"policy": {"timeout": s.short_timeout}},
+                ),
+                "utf-8",
+            )
+            await self._shared_breakers(config, store)
+        finally:
+            with contextlib.suppress(Exception):
+                keys = [key async for key in store.client.scan_iter(match=prefix + "*")]
+                if keys:
+                    await store.client.delete(*keys)
+            await store.aclose()
+
+    async def _shared_breakers(self, config: Path, store: Any) -> None:
+        from regbus.bus.client import failure
+        from regbus.bus.server import BREAKER_SYNC_INTERVAL
+
+        s = self.s
+        port, _ = await self.start_bus("bus-shared", workers=s.workers, config=config)
+        supervisor = self.procs.running["bus-shared"].pid
+        workers = worker_processes(supervisor)
+        folder = next((f for f in map(metrics_folder, workers) if f is not None), None)
+        person = bus_pb2.QueryRequest(
+            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}
+        )
+        # A channel of its own per connection: channels with the same target and options
+        # would share one subchannel, hence one connection, hence one worker.
+        options = [("grpc.use_local_subchannel_pool", 1)]
+
+        async def reason(stub: bus_pb2_grpc.RegistryBusStub) -> str:
+            try:
+                await stub.Query(person, timeout=s.hang_deadline)
+                return "OK"
+            except grpc.aio.AioRpcError as exc:
+                return str(failure(exc).reason or exc.code().name)
+
+        primed: Counter[str] = Counter()
+        ended: Counter[str] = Counter()
+        stopping = asyncio.Event()
+        channels = [
+            grpc.aio.insecure_channel(f"{HOST}:{port}", options=options)
+            for _ in range(s.shared_connections)
+        ]
+        try:
+            await self.fault("gbdfl", "hang")
+            try:
+                first = {pid: worker_counters(folder, pid, "gbdfl") for pid in workers}
+                stub = bus_pb2_grpc.RegistryBusStub(channels[0])
+                for _ in range(DEFAULT_POLICY.breaker.fail_max + 5):
+                    got = await reason(stub)
+                    primed[got] += 1
+                    if got == "CIRCUIT_OPEN":
+                        break
+                await asyncio.sleep(3 * BREAKER_SYNC_INTERVAL)  # every worker syncs with Redis
+                counted = {pid: worker_counters(folder, pid, "gbdfl") for pid in workers}
+
+                async def caller(stub: bus_pb2_grpc.RegistryBusStub) -> None:
+                    while not stopping.is_set():
+                        ended[await reason(stub)] += 1
+
+                stubs = [bus_pb2_grpc.RegistryBusStub(c) for c in channels]
+                callers = [
+                    asyncio.create_task(caller(stubs[i % len(stubs)]))
+                    for i in range(s.hang_callers)
+                ]
+                try:
+                    await asyncio.sleep(s.shared_seconds)
+                finally:
+                    stopping.set()
+                    await asyncio.gather(*callers, return_exceptions=True)
+                await asyncio.sleep(0.5)  # calls cut off at the end are counted late
+                now = {pid: worker_counters(folder, pid, "gbdfl") for pid in workers}
+                record = await store.load("gbdfl")
+            finally:
+                await self.fault("gbdfl", "ok")
+            self.procs.check("bus-shared")
+        finally:
+            await asyncio.gather(*(c.close() for c in channels), return_exceptions=True)
+            self.procs.stop("bus-shared")
+
+        per_worker = []
+        for pid, index in sorted(workers.items(), key=lambda item: item[1]):
+            delta, opening = now[pid] - counted[pid], counted[pid] - first[pid]
+            per_worker.append(
+                {
+                    "worker": index,
+                    "pid": pid,
+                    "opening_calls": _calls(opening),
+                    "opening_registry_timeouts": opening["attempts/timeout"],
+                    "refused_circuit_open": delta["requests/circuit_open"],
+                    "registry_timeouts": delta["attempts/timeout"],
+                    "calls": _calls(delta),
+                }
+            )
+        if folder is None or len(workers) != s.workers:
+            self.report.note(
+                f"shared breakers: found {len(workers)} of {s.workers} workers"
+                f"{'' if folder else ' and no metrics folder'}; per-worker figures incomplete"
+            )
+        if ended["OK"]:
+            self.report.fail(f"shared breakers: {ended['OK']} gbdfl calls answered while it hangs")
+        if not primed["CIRCUIT_OPEN"]:
+            self.report.note(
+                f"shared breakers: gbdfl's breaker did not open through one connection"
+                f" ({dict(primed)})"
+            )
+        total = sum(ended.values())
+        self.report.shared_breakers = {
+            "workers": s.workers,
+            "breaker_store": s.breaker_store,
+            "policy_timeout_s": s.short_timeout,
+            "opening_calls": dict(primed.most_common()),
+            "callers": s.hang_callers,
+            "connections": s.shared_connections,
+            "deadline_s": s.hang_deadline,
+            "seconds": s.shared_seconds,
+            "calls": total,
+            "circuit_open": ended["CIRCUIT_OPEN"],
+            "other": total - ended["CIRCUIT_OPEN"],
+            "calls_ended": dict(ended.most_common()),
+            "every_worker_refused": bool(per_worker)
+            and len(per_worker) == s.workers
+            and all(w["refused_circuit_open"] > 0 for w in per_worker),
+            "per_worker": per_worker,
+            "redis_record": None if record is None else record.state,
+        }
+        progress(shared_line(self.report.shared_breakers))
 
     # the whole run ------------------------------------------------------------------------------
 
@@ -1008,15 +1534,42 @@ class Bench:
             await self.latency(bus_port)
         if s.compose_calls:
             await self.compose(bus_port)
-        if s.isolation:
-            await self.isolation(bus_port, http_port, bare_port)
+        has_vehicles = any(sc.key == "vehicles" for sc in s.scenarios)
+        if s.isolation and not has_vehicles:
+            self.report.note("isolation needs the vehicles scenario; skipped")
+        elif s.isolation:
+            self.report.isolation, self.report.fail_fast = await self.isolation(
+                bus_port, http_port, bare_port
+            )
+        self.procs.stop("bus")
+        if s.isolation and has_vehicles:  # again, the registry's own timeout inside the deadlines
+            short = self.work / "regbus-short-timeout.toml"
+            short.write_text(
+                derived_config(
+                    self.config.read_text("utf-8"), tables={"policy": {"timeout": s.short_timeout}}
+                ),
+                "utf-8",
+            )
+            port, http = await self.start_bus("bus-short-timeout", config=short)
+            await self.check_bodies(port, f"the bus with [policy] timeout = {s.short_timeout:g}")
+            found = await self.isolation(
+                port, http, bare_port, bus_name="bus-short-timeout", policy_timeout=s.short_timeout
+            )
+            self.report.isolation_short_timeout, self.report.fail_fast_short_timeout = found
+            self.procs.stop("bus-short-timeout")
+        if s.huge:
+            await self.huge()
 
         if s.workers > 1:
             if serve_has_workers():
-                self.procs.stop("bus")
                 port, http = await self.start_bus("bus-workers", workers=s.workers)
                 await self.check_bodies(port, f"the bus with {s.workers} workers")
                 await self.throughput(bare_port, port, http, "bus-workers", f"{s.workers}w ")
+                self.procs.stop("bus-workers")
+                if s.breaker_store:
+                    await self.shared_breakers()
+                else:
+                    self.report.note("shared breakers: no --breaker-store; skipped")
             else:
                 self.report.note(
                     f"`regbus serve` has no --workers option: the {s.workers}-worker scenario"
@@ -1061,10 +1614,14 @@ def compose_line(compose: Mapping[str, Any]) -> str:
     )
 
 
+def _policy_of(figures: Mapping[str, Any]) -> str:
+    return policy_label(figures.get("policy_timeout_s", DEFAULT_POLICY.timeout))
+
+
 def isolation_line(isolation: Mapping[str, Any]) -> str:
     ended = ", ".join(f"{k} {v}" for k, v in isolation["gbdfl_calls_ended"].items())
     return (
-        f"isolation: vehicles throughput while gbdfl hangs"
+        f"isolation ({_policy_of(isolation)}): vehicles throughput while gbdfl hangs"
         f" x{_fmt(isolation['vehicles_hanging_over_healthy'], '.3f')} of healthy (bus CPU"
         f" ms/call {_fmt(isolation['cpu_ms_per_vehicles_call_bus_hanging'], '.3f')} vs"
         f" {_fmt(isolation['cpu_ms_per_vehicles_call_bus_healthy'], '.3f')});"
@@ -1076,10 +1633,46 @@ def isolation_line(isolation: Mapping[str, Any]) -> str:
 
 def fail_fast_line(fail_fast: Mapping[str, Any]) -> str:
     return (
-        f"fail fast: gbdfl calls refused by its open breaker take"
+        f"fail fast ({_policy_of(fail_fast)}): gbdfl calls refused by its open breaker take"
         f" x{fail_fast['open_breaker_p50_over_bare_p50']:.2f} of a bare-server call (p50"
         f" {fail_fast['open_breaker_p50_ms']:.2f} ms against the callers'"
         f" {fail_fast['deadline_s']:g} s deadline; {fail_fast['calls']} sequential calls)"
+    )
+
+
+def huge_line(huge: Mapping[str, Any]) -> str:
+    others = {k: v for k, v in huge["gbdfl_calls_ended"].items() if k != "ANSWER_TOO_LARGE"}
+    rest = f" (others: {', '.join(f'{k} {v}' for k, v in others.items())})" if others else ""
+    return (
+        f"huge answers: {huge['concurrent_calls']} x {huge['answer_mb']:g} MB concurrent,"
+        f" {huge['refused_answer_too_large']}/{huge['calls']} refused ANSWER_TOO_LARGE{rest},"
+        f" bus peak RSS {huge['bus_rss_growth_mb']:+.0f} MB, vehicles p50"
+        f" x{_fmt(huge['vehicles_huge_over_normal_p50'], '.1f')} of normal"
+        f" ({huge['rounds']} rounds in {huge['huge_phase_s']:.2f} s, limit"
+        f" {huge['max_answer_bytes'] / 2**20:g} MiB, gbdfl's breaker held closed;"
+        f" {huge['vehicles_callers']} vehicles callers, {huge['vehicles_calls_huge']} calls"
+        f" during, {huge['vehicles_calls_normal']} before)"
+    )
+
+
+def shared_line(shared: Mapping[str, Any]) -> str:
+    others = {k: v for k, v in shared["calls_ended"].items() if k != "CIRCUIT_OPEN"}
+    rest = ", ".join(f"{k} {v}" for k, v in others.items()) or "none"
+    opening = ", ".join(f"{k} {v}" for k, v in shared["opening_calls"].items())
+    workers = "; ".join(
+        f"worker {w['worker']}: {w['opening_calls']} opening calls"
+        f" ({w['opening_registry_timeouts']} registry timeouts), then refused"
+        f" {w['refused_circuit_open']} with {w['registry_timeouts']} registry timeouts"
+        for w in shared["per_worker"]
+    )
+    return (
+        f"shared breakers ({shared['workers']} workers, Redis, {_policy_of(shared)}): gbdfl"
+        f" hangs; opened through one connection ({opening}), then {shared['callers']} callers"
+        f" ({shared['deadline_s']:g} s deadlines, {shared['connections']} connections) for"
+        f" {shared['seconds']:g} s: {shared['circuit_open']}/{shared['calls']} calls ended"
+        f" CIRCUIT_OPEN, other: {rest}; every worker refused with CIRCUIT_OPEN:"
+        f" {'yes' if shared['every_worker_refused'] else 'no'} ({workers}); Redis record:"
+        f" {shared['redis_record'] or 'none'}"
     )
 
 
@@ -1093,9 +1686,22 @@ def summary(report: Report) -> list[str]:
         lines.append(isolation_line(report.isolation))
     if report.fail_fast:
         lines.append(fail_fast_line(report.fail_fast))
+    if report.isolation_short_timeout:
+        lines.append(isolation_line(report.isolation_short_timeout))
+    if report.fail_fast_short_timeout:
+        lines.append(fail_fast_line(report.fail_fast_short_timeout))
+    if report.huge:
+        lines.append(huge_line(report.huge))
+    if report.shared_breakers:
+        lines.append(shared_line(report.shared_breakers))
     lines += [f"note: {note}" for note in report.notes]
     lines += [f"FAILED: {failure}" for failure in report.failures]
     return lines
+
+
+def _calls(counts: Mapping[str, int]) -> int:
+    """The calls a worker answered, from ``worker_counters``."""
+    return sum(n for key, n in counts.items() if key.startswith("requests/"))
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -1184,6 +1790,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--hang-callers", type=int, default=64, metavar="N", help="gbdfl callers (64)")
     add("--hang-deadline", type=float, default=1.0, metavar="S", help="their deadline (1 s)")
     add("--no-isolation", action="store_true", help="skip the isolation and fail-fast part")
+    add(
+        "--short-timeout", type=float, default=SHORT_TIMEOUT, metavar="S",
+        help="[policy] timeout of the second isolation run and the shared-breaker run, below"
+        f" --hang-deadline so gbdfl's own timeout fires first ({SHORT_TIMEOUT:g})",
+    )  # fmt: skip
+    add("--no-huge", action="store_true", help="skip the huge-answers part")
+    add("--huge-mb", type=float, default=50.0, metavar="MB", help="gbdfl's huge answer (50)")
+    add("--huge-calls", type=int, default=5, metavar="N", help="concurrent huge calls (5)")
+    add("--huge-rounds", type=int, default=5, metavar="N", help="of them, in a row (5)")
+    add(
+        "--steady-callers", type=int, default=8, metavar="N",
+        help="vehicles callers around the huge answers (8)",
+    )  # fmt: skip
+    add(
+        "--steady-seconds", type=float, metavar="S",
+        help="vehicles measured before the huge answers (5; quick: 2)",
+    )  # fmt: skip
+    add(
+        "--breaker-store", default="redis://127.0.0.1:6379/0", metavar="URL",
+        help="Redis for the workers sharing breakers (redis://127.0.0.1:6379/0; '' skips)",
+    )  # fmt: skip
+    add(
+        "--shared-seconds", type=float, metavar="S",
+        help="gbdfl callers against the workers sharing breakers (5; quick: 3)",
+    )  # fmt: skip
     add("--h2load", metavar="PATH", help="the h2load binary (default: from PATH)")
     add("--json", type=Path, metavar="FILE", help="write the figures to FILE")
     add("--keep-logs", action="store_true", help="keep the servers' logs")
@@ -1200,6 +1831,13 @@ def settings_from(args: argparse.Namespace, binary: str) -> Settings:
     if unknown or not chosen:
         raise BenchError(f"unknown scenarios {unknown}; choose from {', '.join(known)}")
     duration = None if args.requests else (args.duration or (2.0 if quick else 10.0))
+    if not 0 < args.short_timeout < args.hang_deadline:
+        raise BenchError(
+            f"--short-timeout ({args.short_timeout:g} s) must be above 0 and below --hang-deadline"
+            f" ({args.hang_deadline:g} s): gbdfl's own timeout has to fire within the deadlines"
+        )
+    if args.huge_calls < 1 or args.huge_rounds < 1 or args.huge_mb <= 0:
+        raise BenchError("--huge-mb, --huge-calls and --huge-rounds must be above 0")
     return Settings(
         load=H2load(
             binary=binary,
@@ -1222,6 +1860,15 @@ def settings_from(args: argparse.Namespace, binary: str) -> Settings:
         isolation=not args.no_isolation,
         json_path=args.json,
         keep_logs=args.keep_logs,
+        short_timeout=args.short_timeout,
+        huge=not args.no_huge,
+        huge_mb=args.huge_mb,
+        huge_calls=args.huge_calls,
+        huge_rounds=args.huge_rounds,
+        steady_callers=args.steady_callers,
+        steady_seconds=args.steady_seconds or (2.0 if quick else 5.0),
+        breaker_store=args.breaker_store,
+        shared_seconds=args.shared_seconds or (3.0 if quick else 5.0),
     )
 
 
