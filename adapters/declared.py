@@ -29,11 +29,12 @@ class DeclaredAdapter(Adapter):
         raise_problems(self.spec, list(spec_problems(self.spec)))
         self._wire = open_wire(self.spec, endpoint)
         raise_problems(self.spec, self._wire.problems(self.spec))
+        self._operations = {op.name: op for op in self.spec.operations}
 
     async def call(
         self, operation: str, params: Mapping[str, str], context: CallContext
     ) -> records_pb2.Record:
-        op = self.spec.operation(operation)
+        op = self._operations.get(operation)
         if op is None:
             raise UnknownOperation(f"no operation {operation!r}", registry=self.spec.registry)
         view = await self._wire.request(op, params, context)
@@ -101,9 +102,22 @@ def _values(record: records_pb2.Record, field: str) -> list[object]:
     message = content(record)
     if message is None:
         return []
-    lists = [f for f in message.DESCRIPTOR.fields if f.is_repeated and f.message_type]
-    items = list(getattr(message, lists[0].name)) if lists else [message]
+    listed = _list_fields(message.DESCRIPTOR)
+    items = list(getattr(message, listed)) if listed else [message]
     return [getattr(item, field) for item in items]
+
+
+_LISTS: dict[str, str | None] = {}
+
+
+def _list_fields(descriptor: Any) -> str | None:
+    """A list record's first repeated message field (None for a single record),
+    worked out once per message type."""
+    name = descriptor.full_name
+    if name not in _LISTS:
+        lists = [f for f in descriptor.fields if f.is_repeated and f.message_type]
+        _LISTS[name] = lists[0].name if lists else None
+    return _LISTS[name]
 
 
 _classes: dict[int, tuple[Registry, type[Adapter]]] = {}

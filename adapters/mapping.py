@@ -12,7 +12,7 @@ field; the adapter reports it as a malformed answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -115,20 +115,33 @@ def to_record(into: Into, view: View, params: Mapping[str, str]) -> records_pb2.
         record.generic.update({"items": clean} if into.each else clean[0])
         record.type = into.type
         return record
-    message = GetMessageClass(_held(into))()
+    held = _held(into)  # a ValueError for a kind the contract lacks
+    extension = into.kind == "extension"
+    # A built-in kind is filled in place; an extension is packed once filled.
+    message = GetMessageClass(held)() if extension else getattr(record, into.kind)
     if into.each:
-        items = getattr(message, _list_field(message.DESCRIPTOR).name)
+        items = getattr(message, _list_name(message.DESCRIPTOR))
         for node in nodes:
             fill(items.add(), into.fields, node, params)
     else:
         fill(message, into.fields, nodes[0], params)
-    slot = getattr(record, into.kind)
-    if into.kind == "extension":
-        slot.Pack(message)
+    if extension:
+        record.extension.Pack(message)
     else:
-        slot.CopyFrom(message)  # sets the kind even when empty: an empty list is an answer
+        message.SetInParent()  # sets the kind even when empty: an empty list is an answer
     record.type = message.DESCRIPTOR.full_name
     return record
+
+
+_LIST_NAMES: dict[str, str] = {}
+
+
+def _list_name(message: Descriptor) -> str:
+    """The name of a list record's repeated field, worked out once per message."""
+    name = _LIST_NAMES.get(message.full_name)
+    if name is None:
+        name = _LIST_NAMES[message.full_name] = _list_field(message).name
+    return name
 
 
 def content(record: records_pb2.Record) -> Message | None:
@@ -169,6 +182,7 @@ class _Step:
     path: str
     optional: bool
     computed: bool  # the source is a function of the answer, not a path
+    convert: Callable[[Any, bool], Any]  # convert(field, value, textual), specialised
 
 
 # (message, id of the fields mapping) -> (the mapping, kept alive, and its steps)
@@ -195,10 +209,53 @@ def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Step]:
                 path,
                 optional,
                 callable(source),
+                converter(field),
             )
         )
     _PLANS[key] = (fields, steps)
     return steps
+
+
+def converter(field: Any) -> Callable[[Any, bool], Any]:
+    """``convert(field, value, textual)`` for one field, with the usual cases (text
+    into a string, an enum or a date; a boolean into a boolean) worked out once;
+    every other value goes through :func:`convert` itself."""
+
+    def general(value: Any, textual: bool) -> Any:
+        return convert(field, value, textual)
+
+    kind = field.type
+    if kind == FieldDescriptor.TYPE_STRING:
+
+        def string(value: Any, textual: bool) -> Any:
+            return value.strip() if type(value) is str else convert(field, value, textual)
+
+        return string
+    if kind == FieldDescriptor.TYPE_ENUM:
+        prefix = enum_prefix(field.enum_type)
+        numbers = {name: int(v.number) for name, v in field.enum_type.values_by_name.items()}
+
+        def enum(value: Any, textual: bool) -> Any:
+            if type(value) is str:
+                number = numbers.get(prefix + value.strip().upper())
+                if number is not None:
+                    return number
+            return convert(field, value, textual)
+
+        return enum
+    if kind == FieldDescriptor.TYPE_BOOL:
+
+        def boolean(value: Any, textual: bool) -> Any:
+            return value if type(value) is bool else convert(field, value, textual)
+
+        return boolean
+    if kind == FieldDescriptor.TYPE_MESSAGE and field.message_type is records_pb2.Date.DESCRIPTOR:
+
+        def day(value: Any, textual: bool) -> Any:
+            return to_date(value) if type(value) is str else convert(field, value, textual)
+
+        return day
+    return general
 
 
 def fill(
@@ -220,13 +277,14 @@ def fill(
                 raise ValueError(f"the answer has no {step.path} (for {name})")
         if values is None:
             continue
+        conv = step.convert
         try:
             if step.repeated:
-                getattr(message, name).extend(convert(step.field, v, textual) for v in values)
+                getattr(message, name).extend([conv(v, textual) for v in values])
             elif step.message:
-                getattr(message, name).CopyFrom(convert(step.field, values, textual))
+                getattr(message, name).CopyFrom(conv(values, textual))
             else:
-                setattr(message, name, convert(step.field, values, textual))
+                setattr(message, name, conv(values, textual))
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{message.DESCRIPTOR.name}.{name}: {exc}") from exc
 

@@ -6,21 +6,31 @@
 
 ``get`` returns None for a path the answer lacks; XML values are the element
 text (or an attribute, ``@name``), JSON values are what the JSON holds.
+
+XML paths are worked out once per namespace and path: a path of plain child
+steps (``a/b``) walks ``iterchildren`` exactly as lxml's ElementPath does for
+it, anything else (``*``, ``..``, predicates) goes to ``find``/``findall``.
 """
 
 from __future__ import annotations
 
 import abc
 import functools
-from typing import Any
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from lxml import etree
+
+V = TypeVar("V", bound="View")
+T = TypeVar("T")
 
 
 class View(abc.ABC):
     """A node of an answer and the paths below it."""
 
     textual = False  # every value is text (XML), so text may convert to numbers
+    _memo: dict[Any, Any] | None = None
 
     @abc.abstractmethod
     def get(self, path: str) -> Any:
@@ -39,6 +49,22 @@ class View(abc.ABC):
         value = self.get(path)
         return "" if value is None else str(value).strip()
 
+    def memo(self: V, compute: Callable[[V], T]) -> T:
+        """``compute(self)``, worked out once for this node: for computed sources
+        of one record that read the same thing (``adapters/zags.py``)."""
+        memos = self._memo
+        if memos is None:
+            memos = self._memo = {}
+        elif compute in memos:
+            found: T = memos[compute]
+            return found
+        value = memos[compute] = compute(self)
+        return value
+
+
+# An element, or None: what a compiled XML path finds under an element.
+_Find = Callable[[etree._Element], Any]
+
 
 class XmlView(View):
     """An lxml element; unprefixed steps are in the element's own namespace."""
@@ -47,26 +73,38 @@ class XmlView(View):
 
     def __init__(self, element: etree._Element, namespace: str | None = None) -> None:
         self.element = element
-        self.namespace = etree.QName(element).namespace if namespace is None else namespace
-
-    def _path(self, path: str) -> str:
-        return _qualified(self.namespace, path) if self.namespace else path
+        self.namespace = namespace_of(element) if namespace is None else namespace
 
     def get(self, path: str) -> Any:
-        if path in ("", "."):
-            return self.element.text
-        head, _, last = path.rpartition("/")
-        if last.startswith("@"):
-            node = self.element if not head else self.element.find(self._path(head))
-            return None if node is None else node.get(last[1:])
-        found = self.element.find(self._path(path))
-        return None if found is None else (found.text or "")
+        reader = _READERS.get((self.namespace, path))
+        if reader is None:
+            reader = _cache(_READERS, (self.namespace, path), _reader(self.namespace, path))
+        return reader(self.element)
+
+    def text(self, path: str) -> str:
+        value = self.get(path)
+        return "" if value is None else str(value).strip()
 
     def all(self, path: str) -> list[View]:
-        return [XmlView(e, self.namespace) for e in self.element.findall(self._path(path))]
+        namespace = self.namespace
+        select = _SELECTORS.get((namespace, path))
+        if select is None:
+            select = _cache(_SELECTORS, (namespace, path), _selector(namespace, path))
+        return [XmlView(e, namespace) for e in select(self.element)]
 
     def has(self, path: str) -> bool:
         return self.get(path) is not None
+
+
+def namespace_of(element: etree._Element) -> str | None:
+    """The namespace of an element's tag (``etree.QName(element).namespace``)."""
+    tag = element.tag
+    if isinstance(tag, str):
+        if tag[:1] != "{":
+            return None
+        return tag[1 : tag.index("}")]
+    namespace: str | None = etree.QName(element).namespace
+    return namespace
 
 
 @functools.lru_cache(maxsize=4096)
@@ -76,6 +114,128 @@ def _qualified(namespace: str, path: str) -> str:
         step if step in (".", "..") or step.startswith(("{", "@")) else f"{{{namespace}}}{step}"
         for step in path.split("/")
     )
+
+
+# A step ElementPath reads as one child tag: a plain XML name (no prefix, index,
+# wildcard, attribute or predicate).
+_PLAIN = re.compile(r"[^\W\d][\w.\-]*")
+_CACHE_LIMIT = 4096
+_READERS: dict[tuple[str | None, str], Callable[[etree._Element], Any]] = {}
+_SELECTORS: dict[tuple[str | None, str], Callable[[etree._Element], Any]] = {}
+
+
+def _cache(cache: dict[Any, T], key: Any, value: T) -> T:
+    if len(cache) >= _CACHE_LIMIT:  # paths come from declarations; this only bounds abuse
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def child_tags(namespace: str | None, path: str) -> tuple[str, ...] | None:
+    """The child tags ``path`` steps through (each plain step in ``namespace``),
+    or None when it is not a path of plain child steps."""
+    steps = path.split("/")
+    if not all(_PLAIN.fullmatch(step) for step in steps):
+        return None
+    return tuple(f"{{{namespace}}}{step}" for step in steps) if namespace else tuple(steps)
+
+
+def finder(namespace: str | None, path: str) -> _Find:
+    """``lambda element: element.find(path)`` with ``path``'s plain steps in
+    ``namespace``, worked out once."""
+    tags = child_tags(namespace, path)
+    if tags is None:
+        qualified = _qualified(namespace, path) if namespace else path
+        return lambda element: element.find(qualified)
+    if len(tags) == 1:
+        (tag,) = tags
+        return lambda element: next(element.iterchildren(tag), None)
+
+    def first(element: etree._Element) -> Any:
+        """The first element at ``tags`` below ``element`` in document order, as
+        ElementPath finds it: straight down the first child of each step when that
+        gets there (the usual answer), else by a search of every branch."""
+        node = element
+        for tag in tags:
+            node = next(node.iterchildren(tag), None)
+            if node is None:
+                return _search(element, tags, 0)
+        return node
+
+    return first
+
+
+def _search(element: etree._Element, tags: tuple[str, ...], at: int) -> Any:
+    if at == len(tags) - 1:
+        return next(element.iterchildren(tags[at]), None)
+    for child in element.iterchildren(tags[at]):
+        found = _search(child, tags, at + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _every(element: etree._Element, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    nodes: Iterator[etree._Element] = element.iterchildren(tags[0])
+    for tag in tags[1:]:
+        nodes = _children(nodes, tag)
+    return nodes
+
+
+def _children(nodes: Iterator[etree._Element], tag: str) -> Iterator[etree._Element]:
+    for node in nodes:
+        yield from node.iterchildren(tag)
+
+
+def _own_text(element: etree._Element) -> Any:
+    return element.text
+
+
+def _reader(namespace: str | None, path: str) -> Callable[[etree._Element], Any]:
+    """What ``XmlView.get(path)`` reads from an element."""
+    if path in ("", "."):
+        return _own_text
+    head, _, last = path.rpartition("/")
+    if last.startswith("@"):
+        name = last[1:]
+        if not head:
+            return lambda element: element.get(name)
+        find_head = finder(namespace, head)
+
+        def attribute(element: etree._Element) -> Any:
+            node = find_head(element)
+            return None if node is None else node.get(name)
+
+        return attribute
+    tags = child_tags(namespace, path)
+    if tags is not None and len(tags) == 1:  # the usual path: one child
+        (tag,) = tags
+
+        def child_text(element: etree._Element) -> Any:
+            for found in element.iterchildren(tag):
+                return found.text or ""
+            return None
+
+        return child_text
+    find = finder(namespace, path)
+
+    def text(element: etree._Element) -> Any:
+        found = find(element)
+        return None if found is None else (found.text or "")
+
+    return text
+
+
+def _selector(namespace: str | None, path: str) -> Callable[[etree._Element], Any]:
+    """What ``XmlView.all(path)`` iterates under an element."""
+    tags = child_tags(namespace, path)
+    if tags is None:
+        qualified = _qualified(namespace, path) if namespace else path
+        return lambda element: element.findall(qualified)
+    if len(tags) == 1:
+        (tag,) = tags
+        return lambda element: element.iterchildren(tag)
+    return lambda element: _every(element, tags)
 
 
 class JsonView(View):

@@ -16,8 +16,13 @@ SUBJECT_ROLES = ("CHILD", "DECEASED", "PERSON", "SPOUSE")
 ROLES = {"CHILD": "subject", "DECEASED": "subject", "PERSON": "subject"}
 
 
-def _people(act: View) -> list[tuple[str, str]]:
+def _participants(act: View) -> list[tuple[str, str]]:
     return [(p.text("iin"), p.text("role")) for p in act.all("participant")]
+
+
+def _people(act: View) -> list[tuple[str, str]]:
+    """Each participant's IIN and role, read once per act for all the fields."""
+    return act.memo(_participants)
 
 
 def subject(act: View, params: Mapping[str, str]) -> str:

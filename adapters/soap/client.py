@@ -19,6 +19,7 @@ keeps zeep's serialisation and objects, for callers that want them.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -51,6 +52,8 @@ from regbus.adapters.soap.descriptions import DescriptionSource
 SOAP_11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP_12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP_ENVELOPES = (SOAP_11, SOAP_12)
+_BODY_11, _BODY_12 = (f"{{{ns}}}Body" for ns in SOAP_ENVELOPES)
+_FAULTS = frozenset(f"{{{ns}}}Fault" for ns in SOAP_ENVELOPES)
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,12 @@ class UnexpectedAnswer(Exception):
 
 def body_element(envelope: etree._Element) -> etree._Element:
     """The first element inside a SOAP 1.1 or 1.2 ``Body``; ``UnexpectedAnswer`` if none."""
-    body = next(
-        (b for ns in SOAP_ENVELOPES if (b := envelope.find(f"{{{ns}}}Body")) is not None), None
-    )
+    body = next(envelope.iterchildren(_BODY_11), None)
     if body is None:
-        raise UnexpectedAnswer("the answer has no SOAP Body")
-    first = next(iter(body.iterchildren(etree.Element)), None)
+        body = next(envelope.iterchildren(_BODY_12), None)
+        if body is None:
+            raise UnexpectedAnswer("the answer has no SOAP Body")
+    first = next(body.iterchildren(etree.Element), None)
     if first is None:
         raise UnexpectedAnswer("the answer's SOAP Body is empty")
     return first
@@ -198,6 +201,18 @@ def on_behalf_of(context: CallContext | None) -> Iterator[None]:
 def current_caller() -> CallContext | None:
     """The context the running SOAP call is made for, if its caller gave one."""
     return _CALLER.get()
+
+
+# uuid4's version and variant bits, over 128 random bits.
+_UUID4_KEEP = ~(0xF000 << 64) & ~(0xC000 << 48)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_message_id() -> str:
+    """A random (version 4) UUID as text: ``str(uuid.uuid4())``, formatted without
+    building a ``uuid.UUID``."""
+    value = "%032x" % (int.from_bytes(os.urandom(16)) & _UUID4_KEEP | _UUID4_SET)
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
 _PARSERS = threading.local()
@@ -273,8 +288,19 @@ class Plan:
         return envelope
 
     def empty(self) -> tuple[etree._Element, etree._Element]:
-        envelope = etree.Element(f"{{{self.envelope}}}Envelope", nsmap={"soap-env": self.envelope})
-        return envelope, etree.SubElement(envelope, f"{{{self.envelope}}}Body")
+        """A new envelope with an empty Body, and the Body."""
+        soap = self.envelope
+        template = _EMPTY.get(soap)
+        if template is None:
+            template = etree.Element(f"{{{soap}}}Envelope", nsmap={"soap-env": soap})
+            etree.SubElement(template, f"{{{soap}}}Body")
+            _EMPTY[soap] = template
+        envelope = template.__copy__()
+        return envelope, envelope[0]
+
+
+# An empty envelope of each SOAP version, copied for each request.
+_EMPTY: dict[str, etree._Element] = {}
 
 
 def _plan(name: str, operation: Any, envelope_ns: str) -> Plan:
@@ -463,10 +489,14 @@ class SoapClient:
         operation: str,
         context: CallContext | None,
     ) -> etree._Element:
+        if not self._steps:
+            answer = await self._post(envelope, plan.http_headers, operation)
+            return self._answer(self._parse(answer, operation), answer, plan, operation)
         caller = context if context is not None else current_caller()
         headers = dict(plan.http_headers)
         stamps: list[Any] = []
-        with self._caller(context) if self._steps else nullcontext():
+        token = _CALLER.set(context) if context is not None else None
+        try:
             for plugin, hook in self._steps:
                 if hook:
                     stamps.append(plugin.stamp(envelope, plan.name, caller))
@@ -485,6 +515,9 @@ class SoapClient:
                         document, _ = plugin.ingress(document, answer.headers, plan.operation)
             except (ZeepError, etree.XMLSyntaxError, UnexpectedAnswer) as exc:
                 raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
+        finally:
+            if token is not None:
+                _CALLER.reset(token)
         return self._answer(document, answer, plan, operation)
 
     async def call(
@@ -553,8 +586,7 @@ class SoapClient:
             first = body_element(document)
         except UnexpectedAnswer as exc:
             raise self.malformed(str(exc), operation, detail=snippet(answer.body)) from exc
-        name = etree.QName(first)
-        if name.localname == "Fault" and name.namespace in SOAP_ENVELOPES:
+        if first.tag in _FAULTS:
             fault = SoapFault.from_element(first)
             raise self.fault_error(fault, operation) from FaultAnswer(fault)
         if first.tag != plan.answer:
@@ -597,6 +629,7 @@ __all__ = [
     "body_element",
     "current_caller",
     "generic_fault_error",
+    "new_message_id",
     "on_behalf_of",
     "parse_answer",
 ]

@@ -35,6 +35,8 @@ class PayloadSchema:
             data = inline_schema(root, name)
             root = etree.fromstring(data, parser, base_url=catalogue.location)
         self.namespace: str = root.get("targetNamespace", "")
+        self._nsmap = {None: self.namespace}
+        self._qnames: dict[str, str] = {}
         try:
             self._schema = etree.XMLSchema(root)
         except etree.XMLSchemaParseError as exc:
@@ -43,13 +45,19 @@ class PayloadSchema:
             raise
 
     def qname(self, local: str) -> str:
-        return f"{{{self.namespace}}}{local}"
+        qualified = self._qnames.get(local)
+        if qualified is None:
+            qualified = f"{{{self.namespace}}}{local}"
+            if len(self._qnames) < 1024:  # names come from declarations
+                self._qnames[local] = qualified
+        return qualified
 
     def build(self, name: str, **children: str) -> etree._Element:
         """``<name><child>text</child>...</name>``, every element in the namespace."""
-        element = etree.Element(self.qname(name), nsmap={None: self.namespace})
+        qname = self.qname
+        element = etree.Element(qname(name), nsmap=self._nsmap)
         for child, text in children.items():
-            etree.SubElement(element, self.qname(child)).text = text
+            etree.SubElement(element, qname(child)).text = text
         return element
 
     def check(self, element: etree._Element, name: str) -> etree._Element:

@@ -9,7 +9,8 @@ The channel wraps a service's payload in ``SendMessage/request`` with
     answer = await channel.send(request_element, context, "get_person")
 
 The envelope is built and read with lxml (the request element's name comes from
-the WSDL through :class:`~regbus.adapters.soap.client.SoapClient`); the answer is
+the WSDL through :class:`~regbus.adapters.soap.client.SoapClient`): its fixed
+parts once per channel, copied and filled for each message. The answer is
 checked against the WSDL's schema before anything is read from it.
 
 Endpoint options: ``sender_id``, ``password``, ``service_id`` (overrides the
@@ -18,7 +19,7 @@ adapter's default).
 
 from __future__ import annotations
 
-import uuid
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +30,9 @@ from lxml import etree
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected
 from regbus.adapters.http import HttpTransport, clip
-from regbus.adapters.soap.client import SoapClient, SoapFault
+from regbus.adapters.soap.client import SoapClient, SoapFault, new_message_id
 from regbus.adapters.soap.payload import PayloadSchema
+from regbus.adapters.views import finder
 
 WSDL = "SyncChannel.wsdl"
 TYPES_NS = "http://bip.bee.kz/SyncChannel/v10/Types"
@@ -63,35 +65,86 @@ def _text(parent: etree._Element, name: str, text: str) -> etree._Element:
     return element
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def request_info(
     sender: Sender,
     context: CallContext,
     *,
     message_id: str | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = _now,
 ) -> etree._Element:
     """``requestInfo`` of one message (unqualified, as the channel's schema says);
     the caller's context travels as properties."""
+    info = _template_of(sender).__copy__()
+    _fill_info(info, context, message_id or new_message_id(), now)
+    return info
+
+
+@functools.lru_cache(maxsize=64)
+def _template_of(sender: Sender) -> etree._Element:
+    return info_template(sender)
+
+
+def info_template(sender: Sender) -> etree._Element:
+    """``requestInfo`` with the sender's fixed parts filled in and the others
+    (``messageId``, ``correlationId``, ``messageDate``) empty: built once per
+    sender, copied for each message and filled by :func:`_fill_info`."""
     info = etree.Element("requestInfo")
-    _text(info, "messageId", message_id or str(uuid.uuid4()))
-    if context.request_id:
-        _text(info, "correlationId", context.request_id)
+    _text(info, "messageId", "")
+    _text(info, "correlationId", "")
     _text(info, "serviceId", sender.service_id)
-    _text(info, "messageDate", now().isoformat(timespec="milliseconds"))
+    _text(info, "messageDate", "")
     who = etree.SubElement(info, "sender")
     _text(who, "senderId", sender.sender_id)
     _text(who, "password", sender.password)
-    for key, value in (
-        ("clientId", context.client_id),
-        ("operatorId", context.operator_id),
-        ("purpose", context.purpose),
-        ("caseNumber", context.case_number),
+    for key in PROPERTIES:
+        prop = etree.SubElement(info, "properties")
+        _text(prop, "key", key)
+        _text(prop, "value", "")
+    return info
+
+
+# The caller's context as requestInfo properties, in this order.
+PROPERTIES = ("clientId", "operatorId", "purpose", "caseNumber")
+
+
+def _fill_info(
+    info: etree._Element, context: CallContext, message_id: str, now: Callable[[], datetime]
+) -> None:
+    """Fill a copy of :func:`info_template` for one message: its own id and date,
+    the caller's request id and the properties it has; the rest is left out."""
+    message_node, correlation, _, date, _, client, operator, purpose, case = info
+    message_node.text = message_id
+    if context.request_id:
+        correlation.text = context.request_id
+    else:
+        info.remove(correlation)
+    date.text = now().isoformat(timespec="milliseconds")
+    for prop, value in (
+        (client, context.client_id),
+        (operator, context.operator_id),
+        (purpose, context.purpose),
+        (case, context.case_number),
     ):
         if value:
-            prop = etree.SubElement(info, "properties")
-            _text(prop, "key", key)
-            _text(prop, "value", value)
-    return info
+            prop[1].text = value
+        else:
+            info.remove(prop)
+
+
+_STATUS = finder(None, "responseInfo/status")
+_DATA = finder(None, "responseData/data")
+
+
+def _text_of(parent: etree._Element | None, tag: str) -> str:
+    """The text of ``parent``'s first ``tag`` child; "" if there is none."""
+    if parent is not None:
+        for child in parent.iterchildren(tag):
+            return child.text or ""
+    return ""
 
 
 def error_info_error(fault: SoapFault, registry: str, operation: str) -> RegbusError | None:
@@ -131,6 +184,20 @@ class SyncChannel:
         )
         self._request = self._soap.plan(OPERATION).request
         self._types = PayloadSchema(WSDL)
+        # SendMessage/request with requestInfo's fixed parts and an empty
+        # requestData/data, built once and copied for each message.
+        self._message = etree.Element(self._request)
+        request = etree.SubElement(self._message, "request")
+        request.append(info_template(self.sender))
+        etree.SubElement(etree.SubElement(request, "requestData"), "data")
+
+    def message(self, payload: etree._Element, context: CallContext) -> etree._Element:
+        """``SendMessage`` carrying ``payload`` for ``context`` (the payload moves into it)."""
+        message = self._message.__copy__()
+        info, request_data = message[0]
+        _fill_info(info, context, new_message_id(), _now)
+        request_data[0].append(payload)
+        return message
 
     async def send(
         self, payload: etree._Element, context: CallContext, operation: str
@@ -140,16 +207,16 @@ class SyncChannel:
         A status other than SCSS001, or an answer without data, is a technical
         fault: business answers travel inside the payload.
         """
-        message = etree.Element(self._request)
-        request = etree.SubElement(message, "request")
-        request.append(request_info(self.sender, context))
-        etree.SubElement(etree.SubElement(request, "requestData"), "data").append(payload)
+        message = self.message(payload, context)
         answer = await self._soap.send_element(OPERATION, operation, message, context=context)
         try:
             self._types.check(answer, ANSWER)
         except ValueError as exc:
             raise self.malformed(str(exc), operation) from exc
-        code = (answer.findtext("response/responseInfo/status/code") or "").strip()
+        # The schema allows one response: read below it.
+        response = next(answer.iterchildren("response"), None)
+        status = _STATUS(response) if response is not None else None
+        code = _text_of(status, "code").strip()
         if not code:
             raise self.malformed("no responseInfo/status/code", operation)
         if code != SUCCESS:
@@ -157,10 +224,10 @@ class SyncChannel:
                 f"ШЭП status {clip(code, 100)}",
                 registry=self._soap.registry,
                 operation=operation,
-                detail=answer.findtext("response/responseInfo/status/message") or "",
+                detail=_text_of(status, "message"),
             )
-        data = answer.find("response/responseData/data")
-        found = next(iter(data.iterchildren(etree.Element)), None) if data is not None else None
+        data = _DATA(response) if response is not None else None
+        found = next(data.iterchildren(etree.Element), None) if data is not None else None
         if found is None:
             raise self.malformed("no responseData/data payload", operation)
         return found

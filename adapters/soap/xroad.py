@@ -22,8 +22,6 @@ Endpoint options (identifiers written as X-Road writes them):
 
 from __future__ import annotations
 
-import copy
-import uuid
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -34,7 +32,8 @@ from lxml import etree
 
 from regbus.adapters.base import CallContext
 from regbus.adapters.http import clip
-from regbus.adapters.soap.client import UnexpectedAnswer, current_caller
+from regbus.adapters.soap.client import UnexpectedAnswer, current_caller, new_message_id
+from regbus.adapters.views import namespace_of
 
 XROAD = "http://x-road.eu/xsd/xroad.xsd"
 IDENTIFIERS = "http://x-road.eu/xsd/identifiers"
@@ -145,6 +144,7 @@ def service_header(settings: XRoadSettings, service_code: str) -> etree._Element
 
 
 _ID_TAGS = tuple(f"{{{IDENTIFIERS}}}{f}" for f in ID_FIELDS)
+_ID, _CLIENT, _SERVICE = (f"{{{XROAD}}}{name}" for name in ("id", "client", "service"))
 
 
 def read_identifier(element: etree._Element | None) -> tuple[str, ...]:
@@ -152,7 +152,7 @@ def read_identifier(element: etree._Element | None) -> tuple[str, ...]:
     if element is None:
         return ()
     found = {child.tag: child.text for child in element.iterchildren()}
-    return (element.get(OBJECT_TYPE, ""), *((found.get(tag) or "").strip() for tag in _ID_TAGS))
+    return (element.get(OBJECT_TYPE, ""), *[(found.get(tag) or "").strip() for tag in _ID_TAGS])
 
 
 def request_headers(
@@ -205,74 +205,87 @@ class XRoadHeaders(zeep.Plugin):
     """
 
     def __init__(
-        self, settings: XRoadSettings, *, new_id: Callable[[], str] = lambda: str(uuid.uuid4())
+        self, settings: XRoadSettings, *, new_id: Callable[[], str] = new_message_id
     ) -> None:
         self.settings = settings
         self._new_id = new_id
-        # Per service code: the client and service headers, built once and copied
-        # into each request, and the identifiers the answer must echo.
-        self._fixed: dict[str, tuple[etree._Element, etree._Element, Sent]] = {}
+        # Per SOAP envelope namespace and service code: a SOAP Header holding
+        # every X-Road header (id, userId and issue to fill in), built once and
+        # copied into each request, and the identifiers the answer must echo.
+        self._fixed: dict[tuple[str | None, str], tuple[etree._Element, Sent]] = {}
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> XRoadHeaders:
         """The plugin for an endpoint's options (:meth:`XRoadSettings.from_options`)."""
         return cls(XRoadSettings.from_options(options))
 
+    def _template(self, soap: str | None, soap_operation: str) -> tuple[etree._Element, Sent]:
+        fixed = self._fixed.get((soap, soap_operation))
+        if fixed is None:
+            header = etree.Element(f"{{{soap}}}Header")
+            client = client_header(self.settings)
+            service = service_header(self.settings, soap_operation)
+            header.append(client)
+            header.append(service)
+            # As request_headers() builds them, in the order of the protocol.
+            for name in ("id", "userId", "issue", "protocolVersion"):
+                element = etree.SubElement(header, f"{{{XROAD}}}{name}", nsmap=NSMAP)
+                element.text = PROTOCOL_VERSION
+            fixed = (header, Sent("", read_identifier(client), read_identifier(service)))
+            self._fixed[(soap, soap_operation)] = fixed
+        return fixed
+
     def stamp(
         self, envelope: etree._Element, soap_operation: str, context: CallContext | None
     ) -> Sent:
         """Put this request's X-Road headers first in the envelope's SOAP Header
         (replacing any there); return what the answer must echo."""
-        soap = etree.QName(envelope).namespace
-        header = envelope.find(f"{{{soap}}}Header")
-        if header is None:
-            header = etree.Element(f"{{{soap}}}Header")
-            envelope.insert(0, header)
-        for old in header.findall(f"{{{XROAD}}}*"):
-            header.remove(old)
-        fixed = self._fixed.get(soap_operation)
-        if fixed is None:
-            client, service = (
-                client_header(self.settings),
-                service_header(self.settings, soap_operation),
-            )
-            fixed = (client, service, Sent("", read_identifier(client), read_identifier(service)))
-            self._fixed[soap_operation] = fixed
-        client, service, expected = fixed
+        soap = namespace_of(envelope)
+        template, expected = self._template(soap, soap_operation)
+        headers = template.__copy__()
         message_id = self._new_id()
-        # As request_headers() builds them, in the order of the protocol.
-        header.insert(0, copy.deepcopy(client))
-        header.insert(1, copy.deepcopy(service))
-        position = 2
-        for name, text in (
-            ("id", message_id),
-            ("userId", context.operator_id if context else ""),
-            ("issue", context.case_number if context else ""),
-            ("protocolVersion", PROTOCOL_VERSION),
+        _, _, id_node, user_node, issue_node, _ = headers
+        for node, text in (
+            (id_node, message_id),
+            (user_node, context.operator_id if context else ""),
+            (issue_node, context.case_number if context else ""),
         ):
             if text:
-                element = etree.Element(f"{{{XROAD}}}{name}", nsmap=NSMAP)
-                element.text = text
+                node.text = text
+            else:
+                headers.remove(node)
+        header = next(envelope.iterchildren(f"{{{soap}}}Header"), None)
+        if header is None:
+            envelope.insert(0, headers)
+        else:
+            for old in header.findall(f"{{{XROAD}}}*"):
+                header.remove(old)
+            for position, element in enumerate(list(headers)):
                 header.insert(position, element)
-                position += 1
         return Sent(message_id, expected.client, expected.service)
 
     def check(self, envelope: etree._Element, sent: Sent | None) -> None:
         """``XRoadMismatch`` unless the answer echoes ``sent`` (a fault needs not)."""
-        soap = etree.QName(envelope).namespace
-        if envelope.find(f"{{{soap}}}Body/{{{soap}}}Fault") is not None:
-            return
+        soap = namespace_of(envelope)
+        fault = f"{{{soap}}}Fault"
+        for body in envelope.iterchildren(f"{{{soap}}}Body"):
+            if next(body.iterchildren(fault), None) is not None:
+                return
         if sent is None:
             raise XRoadMismatch("X-Road answer to a request this client did not send")
-        header = envelope.find(f"{{{soap}}}Header")
+        header = next(envelope.iterchildren(f"{{{soap}}}Header"), None)
         if header is None:
             raise XRoadMismatch(f"X-Road answer has no SOAP Header to echo request id {sent.id}")
-        echoed = (header.findtext(f"{{{XROAD}}}id") or "").strip()
+        node = next(header.iterchildren(_ID), None)
+        echoed = ("" if node is None else node.text or "").strip()
         if echoed != sent.id:
             shown = clip(echoed, 80) or "none"
             raise XRoadMismatch(f"X-Road answer does not echo request id {sent.id} (got {shown})")
-        for name, expected in (("client", sent.client), ("service", sent.service)):
-            got = read_identifier(header.find(f"{{{XROAD}}}{name}"))
+        for name, tag, expected in (
+            ("client", _CLIENT, sent.client),
+            ("service", _SERVICE, sent.service),
+        ):
+            got = read_identifier(next(header.iterchildren(tag), None))
             if got != expected:
                 raise XRoadMismatch(f"X-Road answer to {sent.id} names another {name}")
 
