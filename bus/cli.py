@@ -1,7 +1,7 @@
 """The ``regbus`` command line.
 
 regbus serve [--config FILE] [--grpc-port N] [--http-port N] [--workers N]
-regbus mocks [--port N] [--write-config FILE]
+regbus mocks [--port N] [--write-config FILE] [--population N] [--seed S]
 regbus fault [REGISTRY [MODE]] [--mocks HOST:PORT]
 regbus call REGISTRY OPERATION key=value... [--target HOST:PORT]
 regbus registries [--target HOST:PORT]
@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +39,7 @@ from regbus.bus.plugins import PluginError
 
 if TYPE_CHECKING:
     from regbus.bus.workers import Supervisor
+    from regbus.mocks.population import Population
     from regbus.mocks.server import MockServer
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -117,6 +119,21 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="FILE",
         help="write a bus configuration pointing at these mocks",
+    )
+    from regbus.mocks.population import DEFAULT_SEED, DEFAULT_SIZE, MAX_SIZE
+
+    mocks.add_argument(
+        "--population",
+        type=_population_size,
+        metavar="N",
+        help=f"people to generate besides the demo subjects, 0-{MAX_SIZE}"
+        f" (default {DEFAULT_SIZE}; 0: only the demo subjects)",
+    )
+    mocks.add_argument(
+        "--seed",
+        type=_seed,
+        metavar="S",
+        help=f"seed of the generated population (default {DEFAULT_SEED})",
     )
     mocks.set_defaults(run=_mocks)
 
@@ -407,16 +424,58 @@ def _stop_signal() -> asyncio.Event:
 # mocks and faults -----------------------------------------------------------------------------
 
 
+def _population_size(text: str) -> int:
+    from regbus.mocks.population import MAX_SIZE
+
+    size = int(text) if text.isascii() and text.isdigit() else -1
+    if not 0 <= size <= MAX_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of people from 0 to {MAX_SIZE}"
+            f" (0: only the demo subjects), got {text!r}"
+        )
+    return size
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
 def _mocks(args: argparse.Namespace) -> int:
-    _run(_mocks_async(args.host, args.port, args.write_config))
+    population = _population(args.population, args.seed)
+    _run(_mocks_async(args.host, args.port, args.write_config, population))
     return 0
 
 
-async def _mocks_async(host: str, port: int, write_config: Path | None) -> None:
+def _population(size: int | None, seed: int | None) -> Population:
+    """The population of ``--population N --seed S`` (the defaults where not given)."""
+    from regbus.mocks.population import DEFAULT_SEED, DEFAULT_SIZE, Population
+
+    size = DEFAULT_SIZE if size is None else size
+    seed = DEFAULT_SEED if seed is None else seed
+    if size > 100_000:
+        logging.getLogger("regbus.mocks").info("generating %d people; this takes a while", size)
+    started = time.perf_counter()
+    population = Population.generate(size, seed)
+    logging.getLogger("regbus.mocks").info(
+        "population: %d people, %d of them generated from seed %d, in %.1fs",
+        len(population.persons),
+        size,
+        seed,
+        time.perf_counter() - started,
+    )
+    return population
+
+
+async def _mocks_async(
+    host: str, port: int, write_config: Path | None, population: Population
+) -> None:
     from regbus.bus.plugins import GROUP, installed
     from regbus.mocks.server import MockServer
 
-    server = MockServer()
+    server = MockServer(population=population)
     url = await server.start(host, port)
     try:
         stopping = _stop_signal()

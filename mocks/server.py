@@ -9,7 +9,9 @@ Faults are applied in front of each registry's handlers; the admin API is
     server.adapter_endpoints()   # {"gbdfl": Endpoint(url=..., options={...}), ...}
 
 Without a list of registries it serves every installed mock (entry-point group
-``regbus.mocks``, see ``regbus.mocks.plugins``).
+``regbus.mocks``, see ``regbus.mocks.plugins``), each built on the one population they
+share: ``population=`` (e.g. ``Population.generate(size=50, seed=7)``), by default
+``Population.load()``.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ class MockServer:
         population: Population | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.population = population or Population.load()
+        self.population = Population.load() if population is None else population
         if registries is None:
             registries = default_registries(self.population)
         self.registries = {r.id: r for r in registries}

@@ -37,6 +37,11 @@ class ZagsMock:
     def __init__(self, population: Population) -> None:
         self.population = population
         self.schema = PayloadSchema(WSDL)
+        # The acts naming each person, in register order: one lookup per call, not a scan.
+        self._acts: dict[str, list[dict[str, Any]]] = {}
+        for act in population.civil_acts:
+            for iin in _people(act):
+                self._acts.setdefault(iin, []).append(act)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get(PATH, self._description), web.post(PATH, self._list_acts)]
@@ -64,15 +69,14 @@ class ZagsMock:
         except (SoapRequestError, ValueError) as exc:
             return self._fault("Client", "INVALID_REQUEST", str(exc))
         iin = self.schema.text(body, "iin")
-        if not any(iin in _people(act) for act in self.population.civil_acts):
+        if iin not in self._acts:
             return self._fault("Client", "PERSON_NOT_FOUND", f"no civil acts name IIN {iin}")
         return envelope_response(self._acts_response(iin))
 
     def _acts_response(self, iin: str) -> etree._Element:
         answer = self.schema.build("ListActsResponse")
-        for act in self.population.civil_acts:
-            if iin in _people(act):
-                answer.append(self._act(act))
+        for act in self._acts.get(iin, ()):
+            answer.append(self._act(act))
         return answer
 
     def _act(self, act: dict[str, Any]) -> etree._Element:
