@@ -105,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--audit", dest="quiet_audit", action="store_false", help="log one audit line per query"
     )
+    _population_options(serve, "of the built-in mocks (without --config)")
     # Set by the supervisor of --workers N on the command lines of its workers.
     serve.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     serve.add_argument("--supervisor-pid", type=int, help=argparse.SUPPRESS)
@@ -120,21 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write a bus configuration pointing at these mocks",
     )
-    from regbus.mocks.population import DEFAULT_SEED, DEFAULT_SIZE, MAX_SIZE
-
-    mocks.add_argument(
-        "--population",
-        type=_population_size,
-        metavar="N",
-        help=f"people to generate besides the demo subjects, 0-{MAX_SIZE}"
-        f" (default {DEFAULT_SIZE}; 0: only the demo subjects)",
-    )
-    mocks.add_argument(
-        "--seed",
-        type=_seed,
-        metavar="S",
-        help=f"seed of the generated population (default {DEFAULT_SEED})",
-    )
+    _population_options(mocks)
     mocks.set_defaults(run=_mocks)
 
     fault = sub.add_parser(
@@ -215,10 +202,25 @@ def _workers(text: str) -> int:
 def _serve(args: argparse.Namespace) -> int:
     if args.worker is not None:
         return _serve_worker(args)
+    if args.config is not None and (args.population is not None or args.seed is not None):
+        print(
+            "regbus: --population and --seed shape the built-in mocks; with --config the bus"
+            " calls the registries the file names (run regbus mocks --population N instead)",
+            file=sys.stderr,
+        )
+        return 2
     config = _serve_config(args)
     if config.server.workers > 1:
         return _run(_supervise(args, config))
-    _run(_serve_async(config, embedded=args.config is None, mocks_port=args.mocks_port))
+    population = _population(args.population, args.seed) if args.config is None else None
+    _run(
+        _serve_async(
+            config,
+            embedded=args.config is None,
+            mocks_port=args.mocks_port,
+            population=population,
+        )
+    )
     return 0
 
 
@@ -256,7 +258,7 @@ async def _supervise(args: argparse.Namespace, config: Config) -> int:
         if args.config is None:  # the built-in mocks run here, once, for every worker
             from regbus.mocks.server import MockServer
 
-            mocks = MockServer()
+            mocks = MockServer(population=_population(args.population, args.seed))
             await mocks.start(config.server.host, args.mocks_port)
             endpoints = folder / "endpoints.json"
             write_endpoints(endpoints, mock_endpoints(config, adapters, mocks.adapter_endpoints()))
@@ -354,14 +356,18 @@ async def _worker_async(config: Config, index: int) -> None:
     await bus.stop()
 
 
-async def _serve_async(config: Config, *, embedded: bool, mocks_port: int) -> None:
+async def _serve_async(
+    config: Config, *, embedded: bool, mocks_port: int, population: Population | None = None
+) -> None:
     from regbus.bus.embedded import start_embedded
     from regbus.bus.plugins import discover
     from regbus.bus.server import Bus
 
     log = logging.getLogger("regbus")
     if embedded:
-        running = await start_embedded(config, mocks_host=config.server.host, mocks_port=mocks_port)
+        running = await start_embedded(
+            config, mocks_host=config.server.host, mocks_port=mocks_port, population=population
+        )
         bus = running.bus
         stop = running.stop
     else:
@@ -443,6 +449,24 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
 
 
+def _population_options(parser: argparse.ArgumentParser, which: str = "") -> None:
+    from regbus.mocks.population import DEFAULT_SEED, DEFAULT_SIZE, MAX_SIZE
+
+    parser.add_argument(
+        "--population",
+        type=_population_size,
+        metavar="N",
+        help=f"people to generate besides the demo subjects{' ' + which if which else ''},"
+        f" 0-{MAX_SIZE} (default {DEFAULT_SIZE}; 0: only the demo subjects)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        metavar="S",
+        help=f"seed of the generated population (default {DEFAULT_SEED})",
+    )
+
+
 def _mocks(args: argparse.Namespace) -> int:
     population = _population(args.population, args.seed)
     _run(_mocks_async(args.host, args.port, args.write_config, population))
@@ -453,6 +477,8 @@ def _population(size: int | None, seed: int | None) -> Population:
     """The population of ``--population N --seed S`` (the defaults where not given)."""
     from regbus.mocks.population import DEFAULT_SEED, DEFAULT_SIZE, Population
 
+    if size is None and seed is None:
+        return Population.load()  # the default one, generated once per process
     size = DEFAULT_SIZE if size is None else size
     seed = DEFAULT_SEED if seed is None else seed
     if size > 100_000:

@@ -15,6 +15,7 @@ from regbus.bus.plugins import discover
 from regbus.bus.server import Bus
 
 if TYPE_CHECKING:
+    from regbus.mocks.population import Population
     from regbus.mocks.server import MockServer
 
 DEFAULT_MOCKS_PORT = 8090
@@ -40,12 +41,13 @@ async def start_embedded(
     *,
     mocks_host: str = "127.0.0.1",
     mocks_port: int = DEFAULT_MOCKS_PORT,
+    population: Population | None = None,
 ) -> Embedded:
     """Start every installed mock registry, then a bus with every installed adapter that
     has a mock configured against it (URL and the mock's endpoint options)."""
     from regbus.mocks.server import MockServer
 
-    mocks = MockServer()
+    mocks = MockServer(population=population)
     await mocks.start(mocks_host, mocks_port)
     try:
         base = config or Config(source="built-in mock registries")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from pathlib import Path
 
 from regbus.bus.embedded import Embedded
 from regbus.mocks.faults import parse_fault
@@ -115,3 +116,11 @@ async def test_serve_on_a_port_in_use_says_which(embedded: Embedded) -> None:
     code, _, err = await regbus("serve", "--grpc-port", "0", "--mocks-port", mocks_port)
     assert code == 1
     assert f"cannot run the mock registries on 127.0.0.1:{mocks_port}" in err
+
+
+async def test_serve_refuses_a_population_for_registries_a_config_names(tmp_path: Path) -> None:
+    config = tmp_path / "bus.toml"
+    config.write_text('[registries.gbdfl]\nurl = "http://127.0.0.1:9/gbdfl"\n')
+    code, _, err = await regbus("serve", "--config", str(config), "--population", "5")
+    assert code == 2
+    assert "--population" in err and "regbus mocks --population" in err
