@@ -3,7 +3,6 @@ document at ``/vehicles/openapi.json``, errors as problem+json."""
 
 from __future__ import annotations
 
-import json
 import re
 from importlib import resources
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from regbus.mocks.population import Population
+from regbus.mocks.rest import echo_request_id, problem
 
 API = "/api/v1"
 PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
@@ -38,7 +38,7 @@ class VehiclesMock:
         return API
 
     def technical_error(self, request: web.Request) -> web.Response:
-        return _problem(500, "Internal Server Error", "registry database error", "INTERNAL")
+        return problem(500, "Internal Server Error", "registry database error", "INTERNAL")
 
     def malformed(self, request: web.Request) -> web.Response:
         return web.Response(text='{"plate": "123ABC01", "vin": ', content_type="application/json")
@@ -52,23 +52,23 @@ class VehiclesMock:
     async def _vehicle(self, request: web.Request) -> web.Response:
         plate, vin = request.query.get("plate"), request.query.get("vin")
         if bool(plate) == bool(vin):
-            return _problem(400, "Bad Request", "give exactly one of plate or vin", "BAD_QUERY")
+            return problem(400, "Bad Request", "give exactly one of plate or vin", "BAD_QUERY")
         if plate is not None and not PLATE.match(plate):
-            return _problem(400, "Bad Request", f"malformed plate {plate!r}", "BAD_PLATE")
+            return problem(400, "Bad Request", f"malformed plate {plate!r}", "BAD_PLATE")
         if vin is not None and not VIN.match(vin):
-            return _problem(400, "Bad Request", f"malformed VIN {vin!r}", "BAD_VIN")
+            return problem(400, "Bad Request", f"malformed VIN {vin!r}", "BAD_VIN")
         found = self.by_plate.get(plate) if plate else self.by_vin.get(vin or "")
         if found is None:
             key = f"plate {plate}" if plate else f"VIN {vin}"
-            return _problem(404, "Not Found", f"no vehicle with {key}", "VEHICLE_NOT_FOUND")
-        return web.json_response(_vehicle(found), headers=_echo(request))
+            return problem(404, "Not Found", f"no vehicle with {key}", "VEHICLE_NOT_FOUND")
+        return web.json_response(_vehicle(found), headers=echo_request_id(request))
 
     async def _by_owner(self, request: web.Request) -> web.Response:
         iin = request.match_info["iin"]
         if not iin.isdigit() or len(iin) != 12:
-            return _problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
         items = [_vehicle(v) for v in self.by_plate.values() if v["owner_iin"] == iin]
-        return web.json_response({"items": items}, headers=_echo(request))
+        return web.json_response({"items": items}, headers=echo_request_id(request))
 
 
 def _vehicle(row: dict[str, Any]) -> dict[str, Any]:
@@ -83,15 +83,3 @@ def _vehicle(row: dict[str, Any]) -> dict[str, Any]:
         "registeredOn": row["registered_on"],
         "status": row["status"],
     }
-
-
-def _echo(request: web.Request) -> dict[str, str]:
-    request_id = request.headers.get("X-Request-ID")
-    return {"X-Request-ID": request_id} if request_id else {}
-
-
-def _problem(status: int, title: str, detail: str, code: str) -> web.Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
-    return web.Response(
-        text=json.dumps(body), status=status, content_type="application/problem+json"
-    )

@@ -4,4 +4,12 @@ from regbus.testing import ContractSuite
 
 
 class TestBuiltInRegistries(ContractSuite):
-    registries = ("gbdfl", "zags", "vehicles", "insurance")
+    registries = (
+        "gbdfl",
+        "zags",
+        "vehicles",
+        "insurance",
+        "licences",
+        "fines",
+        "inspection",
+    )

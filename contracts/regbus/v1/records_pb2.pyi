@@ -30,6 +30,26 @@ class PolicyStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     POLICY_STATUS_VALID: _ClassVar[PolicyStatus]
     POLICY_STATUS_EXPIRED: _ClassVar[PolicyStatus]
     POLICY_STATUS_TERMINATED: _ClassVar[PolicyStatus]
+
+class LicenceStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LICENCE_STATUS_UNSPECIFIED: _ClassVar[LicenceStatus]
+    LICENCE_STATUS_VALID: _ClassVar[LicenceStatus]
+    LICENCE_STATUS_EXPIRED: _ClassVar[LicenceStatus]
+    LICENCE_STATUS_REVOKED: _ClassVar[LicenceStatus]
+    LICENCE_STATUS_SUSPENDED: _ClassVar[LicenceStatus]
+
+class FineStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FINE_STATUS_UNSPECIFIED: _ClassVar[FineStatus]
+    FINE_STATUS_UNPAID: _ClassVar[FineStatus]
+    FINE_STATUS_PAID: _ClassVar[FineStatus]
+
+class InspectionStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INSPECTION_STATUS_UNSPECIFIED: _ClassVar[InspectionStatus]
+    INSPECTION_STATUS_VALID: _ClassVar[InspectionStatus]
+    INSPECTION_STATUS_EXPIRED: _ClassVar[InspectionStatus]
 SEX_UNSPECIFIED: Sex
 SEX_MALE: Sex
 SEX_FEMALE: Sex
@@ -43,6 +63,17 @@ POLICY_STATUS_UNSPECIFIED: PolicyStatus
 POLICY_STATUS_VALID: PolicyStatus
 POLICY_STATUS_EXPIRED: PolicyStatus
 POLICY_STATUS_TERMINATED: PolicyStatus
+LICENCE_STATUS_UNSPECIFIED: LicenceStatus
+LICENCE_STATUS_VALID: LicenceStatus
+LICENCE_STATUS_EXPIRED: LicenceStatus
+LICENCE_STATUS_REVOKED: LicenceStatus
+LICENCE_STATUS_SUSPENDED: LicenceStatus
+FINE_STATUS_UNSPECIFIED: FineStatus
+FINE_STATUS_UNPAID: FineStatus
+FINE_STATUS_PAID: FineStatus
+INSPECTION_STATUS_UNSPECIFIED: InspectionStatus
+INSPECTION_STATUS_VALID: InspectionStatus
+INSPECTION_STATUS_EXPIRED: InspectionStatus
 
 class Date(_message.Message):
     __slots__ = ("year", "month", "day")
@@ -158,13 +189,84 @@ class InsurancePolicyList(_message.Message):
     policies: _containers.RepeatedCompositeFieldContainer[InsurancePolicy]
     def __init__(self, policies: _Optional[_Iterable[_Union[InsurancePolicy, _Mapping]]] = ...) -> None: ...
 
+class DriverLicence(_message.Message):
+    __slots__ = ("iin", "number", "categories", "status", "issued_on", "valid_to", "revoked_on", "revocation_reason")
+    IIN_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_ON_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    REVOKED_ON_FIELD_NUMBER: _ClassVar[int]
+    REVOCATION_REASON_FIELD_NUMBER: _ClassVar[int]
+    iin: str
+    number: str
+    categories: _containers.RepeatedScalarFieldContainer[str]
+    status: LicenceStatus
+    issued_on: Date
+    valid_to: Date
+    revoked_on: Date
+    revocation_reason: str
+    def __init__(self, iin: _Optional[str] = ..., number: _Optional[str] = ..., categories: _Optional[_Iterable[str]] = ..., status: _Optional[_Union[LicenceStatus, str]] = ..., issued_on: _Optional[_Union[Date, _Mapping]] = ..., valid_to: _Optional[_Union[Date, _Mapping]] = ..., revoked_on: _Optional[_Union[Date, _Mapping]] = ..., revocation_reason: _Optional[str] = ...) -> None: ...
+
+class Fine(_message.Message):
+    __slots__ = ("fine_number", "iin", "plate", "article", "description", "amount", "issued_on", "status", "paid_on")
+    FINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    IIN_FIELD_NUMBER: _ClassVar[int]
+    PLATE_FIELD_NUMBER: _ClassVar[int]
+    ARTICLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_ON_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    PAID_ON_FIELD_NUMBER: _ClassVar[int]
+    fine_number: str
+    iin: str
+    plate: str
+    article: str
+    description: str
+    amount: int
+    issued_on: Date
+    status: FineStatus
+    paid_on: Date
+    def __init__(self, fine_number: _Optional[str] = ..., iin: _Optional[str] = ..., plate: _Optional[str] = ..., article: _Optional[str] = ..., description: _Optional[str] = ..., amount: _Optional[int] = ..., issued_on: _Optional[_Union[Date, _Mapping]] = ..., status: _Optional[_Union[FineStatus, str]] = ..., paid_on: _Optional[_Union[Date, _Mapping]] = ...) -> None: ...
+
+class FineList(_message.Message):
+    __slots__ = ("fines",)
+    FINES_FIELD_NUMBER: _ClassVar[int]
+    fines: _containers.RepeatedCompositeFieldContainer[Fine]
+    def __init__(self, fines: _Optional[_Iterable[_Union[Fine, _Mapping]]] = ...) -> None: ...
+
+class Inspection(_message.Message):
+    __slots__ = ("certificate_number", "plate", "vin", "inspected_on", "valid_to", "result", "station", "status")
+    CERTIFICATE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PLATE_FIELD_NUMBER: _ClassVar[int]
+    VIN_FIELD_NUMBER: _ClassVar[int]
+    INSPECTED_ON_FIELD_NUMBER: _ClassVar[int]
+    VALID_TO_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    STATION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    certificate_number: str
+    plate: str
+    vin: str
+    inspected_on: Date
+    valid_to: Date
+    result: str
+    station: str
+    status: InspectionStatus
+    def __init__(self, certificate_number: _Optional[str] = ..., plate: _Optional[str] = ..., vin: _Optional[str] = ..., inspected_on: _Optional[_Union[Date, _Mapping]] = ..., valid_to: _Optional[_Union[Date, _Mapping]] = ..., result: _Optional[str] = ..., station: _Optional[str] = ..., status: _Optional[_Union[InspectionStatus, str]] = ...) -> None: ...
+
 class Record(_message.Message):
-    __slots__ = ("person", "civil_acts", "vehicle", "vehicles", "policies", "generic", "extension", "type")
+    __slots__ = ("person", "civil_acts", "vehicle", "vehicles", "policies", "licence", "fines", "inspection", "generic", "extension", "type")
     PERSON_FIELD_NUMBER: _ClassVar[int]
     CIVIL_ACTS_FIELD_NUMBER: _ClassVar[int]
     VEHICLE_FIELD_NUMBER: _ClassVar[int]
     VEHICLES_FIELD_NUMBER: _ClassVar[int]
     POLICIES_FIELD_NUMBER: _ClassVar[int]
+    LICENCE_FIELD_NUMBER: _ClassVar[int]
+    FINES_FIELD_NUMBER: _ClassVar[int]
+    INSPECTION_FIELD_NUMBER: _ClassVar[int]
     GENERIC_FIELD_NUMBER: _ClassVar[int]
     EXTENSION_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -173,7 +275,10 @@ class Record(_message.Message):
     vehicle: Vehicle
     vehicles: VehicleList
     policies: InsurancePolicyList
+    licence: DriverLicence
+    fines: FineList
+    inspection: Inspection
     generic: _struct_pb2.Struct
     extension: _any_pb2.Any
     type: str
-    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., civil_acts: _Optional[_Union[CivilActList, _Mapping]] = ..., vehicle: _Optional[_Union[Vehicle, _Mapping]] = ..., vehicles: _Optional[_Union[VehicleList, _Mapping]] = ..., policies: _Optional[_Union[InsurancePolicyList, _Mapping]] = ..., generic: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., extension: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., type: _Optional[str] = ...) -> None: ...
+    def __init__(self, person: _Optional[_Union[Person, _Mapping]] = ..., civil_acts: _Optional[_Union[CivilActList, _Mapping]] = ..., vehicle: _Optional[_Union[Vehicle, _Mapping]] = ..., vehicles: _Optional[_Union[VehicleList, _Mapping]] = ..., policies: _Optional[_Union[InsurancePolicyList, _Mapping]] = ..., licence: _Optional[_Union[DriverLicence, _Mapping]] = ..., fines: _Optional[_Union[FineList, _Mapping]] = ..., inspection: _Optional[_Union[Inspection, _Mapping]] = ..., generic: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., extension: _Optional[_Union[_any_pb2.Any, _Mapping]] = ..., type: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,71 @@
+"""Mock МВД driver licences: REST/JSON under ``/licences/api/v1``, its OpenAPI
+document at ``/licences/openapi.json``, errors as problem+json."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from regbus.mocks.population import Population
+from regbus.mocks.rest import echo_request_id, problem
+
+API = "/api/v1"
+
+
+class LicencesMock:
+    id = "licences"
+
+    def __init__(self, population: Population) -> None:
+        self.by_iin = population.licences
+        self.openapi = (
+            resources.files("regbus.adapters").joinpath("openapi/licences.json").read_text()
+        )
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/openapi.json", self._openapi),
+            web.get(f"{API}/licences/{{iin}}", self._licence),
+        ]
+
+    def endpoint_path(self) -> str:
+        return API
+
+    def technical_error(self, request: web.Request) -> web.Response:
+        return problem(500, "Internal Server Error", "licence database error", "INTERNAL")
+
+    def malformed(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text='{"iin": "850314354052", "number": ', content_type="application/json"
+        )
+
+    def is_description(self, request: web.Request) -> bool:
+        return request.path.endswith("/openapi.json")
+
+    async def _openapi(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.openapi, content_type="application/json")
+
+    async def _licence(self, request: web.Request) -> web.Response:
+        iin = request.match_info["iin"]
+        if not iin.isdigit() or len(iin) != 12:
+            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        found = self.by_iin.get(iin)
+        if found is None:
+            return problem(404, "Not Found", f"no driver licence for IIN {iin}", "NOT_FOUND")
+        return web.json_response(_licence(found), headers=echo_request_id(request))
+
+
+def _licence(row: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "iin": row["iin"],
+        "number": row["number"],
+        "categories": row["categories"],
+        "status": row["status"].lower(),
+        "issuedOn": row["issued_on"],
+        "validTo": row["valid_to"],
+    }
+    if row.get("revoked_on"):
+        body["revokedOn"] = row["revoked_on"]
+        body["revocationReason"] = row.get("revocation_reason", "")
+    return body
