@@ -4,48 +4,29 @@
 from __future__ import annotations
 
 import re
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from regbus.mocks.population import Population, group
-from regbus.mocks.rest import echo_request_id, problem
+from regbus.mocks.rest import RestMock, bad_plate, echo_request_id, problem
 
 API = "/api/v1"
 IIN = re.compile(r"^[0-9]{12}$")
-PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
 
 
-class FinesMock:
+class FinesMock(RestMock):
     id = "fines"
+    database = "offence database"
+    broken = '{"items": [{"number": '
 
     def __init__(self, population: Population) -> None:
         newest = sorted(population.fines, key=lambda f: f["issued_on"], reverse=True)
         self.by_iin = group(newest, "iin")
         self.by_plate = group([f for f in newest if f["plate"]], "plate")
-        self.openapi = resources.files("regbus.adapters").joinpath("openapi/fines.json").read_text()
 
-    def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/openapi.json", self._openapi),
-            web.get(f"{API}/fines", self._fines),
-        ]
-
-    def endpoint_path(self) -> str:
-        return API
-
-    def technical_error(self, request: web.Request) -> web.Response:
-        return problem(500, "Internal Server Error", "offence database error", "INTERNAL")
-
-    def malformed(self, request: web.Request) -> web.Response:
-        return web.Response(text='{"items": [{"number": ', content_type="application/json")
-
-    def is_description(self, request: web.Request) -> bool:
-        return request.path.endswith("/openapi.json")
-
-    async def _openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.openapi, content_type="application/json")
+    def api_routes(self) -> list[web.RouteDef]:
+        return [web.get(f"{API}/fines", self._fines)]
 
     async def _fines(self, request: web.Request) -> web.Response:
         iin, plate = request.query.get("iin"), request.query.get("plate")
@@ -53,8 +34,8 @@ class FinesMock:
             return problem(400, "Bad Request", "give exactly one of iin or plate", "BAD_QUERY")
         if iin is not None and not IIN.match(iin):
             return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
-        if plate is not None and not PLATE.match(plate):
-            return problem(400, "Bad Request", f"malformed plate {plate!r}", "BAD_PLATE")
+        if refused := bad_plate(plate):
+            return refused
         rows = self.by_iin.get(iin, []) if iin else self.by_plate.get(plate or "", [])
         return web.json_response(
             {"items": [_fine(f) for f in rows]}, headers=echo_request_id(request)

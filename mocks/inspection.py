@@ -3,60 +3,34 @@ document at ``/inspection/openapi.json``, errors as problem+json."""
 
 from __future__ import annotations
 
-import re
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from regbus.mocks.population import Population
-from regbus.mocks.rest import echo_request_id, problem
+from regbus.mocks.rest import RestMock, echo_request_id, plate_or_vin, problem
 
 API = "/api/v1"
-PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
-VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 
-class InspectionMock:
+class InspectionMock(RestMock):
     id = "inspection"
+    database = "inspection database"
+    broken = '{"certificateNumber": '
 
     def __init__(self, population: Population) -> None:
         oldest_first = sorted(population.inspections, key=lambda row: row["inspected_on"])
         self.by_plate = {row["plate"]: row for row in oldest_first}  # the latest wins
         self.by_vin = {row["vin"]: row for row in oldest_first}
-        self.openapi = (
-            resources.files("regbus.adapters").joinpath("openapi/inspection.json").read_text()
-        )
 
-    def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/openapi.json", self._openapi),
-            web.get(f"{API}/certificates/latest", self._latest),
-        ]
-
-    def endpoint_path(self) -> str:
-        return API
-
-    def technical_error(self, request: web.Request) -> web.Response:
-        return problem(500, "Internal Server Error", "inspection database error", "INTERNAL")
-
-    def malformed(self, request: web.Request) -> web.Response:
-        return web.Response(text='{"certificateNumber": ', content_type="application/json")
-
-    def is_description(self, request: web.Request) -> bool:
-        return request.path.endswith("/openapi.json")
-
-    async def _openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.openapi, content_type="application/json")
+    def api_routes(self) -> list[web.RouteDef]:
+        return [web.get(f"{API}/certificates/latest", self._latest)]
 
     async def _latest(self, request: web.Request) -> web.Response:
-        plate, vin = request.query.get("plate"), request.query.get("vin")
-        if bool(plate) == bool(vin):
-            return problem(400, "Bad Request", "give exactly one of plate or vin", "BAD_QUERY")
-        if plate is not None and not PLATE.match(plate):
-            return problem(400, "Bad Request", f"malformed plate {plate!r}", "BAD_PLATE")
-        if vin is not None and not VIN.match(vin):
-            return problem(400, "Bad Request", f"malformed VIN {vin!r}", "BAD_VIN")
+        asked = plate_or_vin(request)
+        if isinstance(asked, web.Response):
+            return asked
+        plate, vin = asked
         found = self.by_plate.get(plate) if plate else self.by_vin.get(vin or "")
         if found is None:
             key = f"plate {plate}" if plate else f"VIN {vin}"

@@ -3,48 +3,26 @@ document at ``/licences/openapi.json``, errors as problem+json."""
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from regbus.mocks.population import Population
-from regbus.mocks.rest import echo_request_id, problem
+from regbus.mocks.rest import RestMock, echo_request_id, problem
 
 API = "/api/v1"
 
 
-class LicencesMock:
+class LicencesMock(RestMock):
     id = "licences"
+    database = "licence database"
+    broken = '{"iin": "850314354052", "number": '
 
     def __init__(self, population: Population) -> None:
         self.by_iin = population.licences
-        self.openapi = (
-            resources.files("regbus.adapters").joinpath("openapi/licences.json").read_text()
-        )
 
-    def routes(self) -> list[web.RouteDef]:
-        return [
-            web.get("/openapi.json", self._openapi),
-            web.get(f"{API}/licences/{{iin}}", self._licence),
-        ]
-
-    def endpoint_path(self) -> str:
-        return API
-
-    def technical_error(self, request: web.Request) -> web.Response:
-        return problem(500, "Internal Server Error", "licence database error", "INTERNAL")
-
-    def malformed(self, request: web.Request) -> web.Response:
-        return web.Response(
-            text='{"iin": "850314354052", "number": ', content_type="application/json"
-        )
-
-    def is_description(self, request: web.Request) -> bool:
-        return request.path.endswith("/openapi.json")
-
-    async def _openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.openapi, content_type="application/json")
+    def api_routes(self) -> list[web.RouteDef]:
+        return [web.get(f"{API}/licences/{{iin}}", self._licence)]
 
     async def _licence(self, request: web.Request) -> web.Response:
         iin = request.match_info["iin"]

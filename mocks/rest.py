@@ -1,10 +1,27 @@
-"""What every REST mock registry answers with: the request id echoed, RFC 9457 problems."""
+"""What every REST mock registry shares: its OpenAPI document served beside the API, the
+request id echoed, RFC 9457 problems, and the checks of plate and VIN queries.
+
+    class FinesMock(RestMock):
+        id = "fines"
+        database = "offence database"       # named in technical errors
+        broken = '{"items": [{"number": '   # the start of an unreadable answer
+
+        def api_routes(self) -> list[web.RouteDef]:
+            return [web.get(f"{self.api}/fines", self._fines)]
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+from importlib import resources
+from typing import ClassVar
 
 from aiohttp import web
+
+PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
+VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 
 def echo_request_id(request: web.Request) -> dict[str, str]:
@@ -19,3 +36,55 @@ def problem(status: int, title: str, detail: str, code: str) -> web.Response:
     return web.Response(
         text=json.dumps(body), status=status, content_type="application/problem+json"
     )
+
+
+def bad_plate(plate: str | None) -> web.Response | None:
+    """A 400 for a plate given but malformed, else None."""
+    if plate is not None and not PLATE.match(plate):
+        return problem(400, "Bad Request", f"malformed plate {plate!r}", "BAD_PLATE")
+    return None
+
+
+def plate_or_vin(request: web.Request) -> tuple[str | None, str | None] | web.Response:
+    """The query's plate or VIN (exactly one, well formed), or the 400 that says why not."""
+    plate, vin = request.query.get("plate"), request.query.get("vin")
+    if bool(plate) == bool(vin):
+        return problem(400, "Bad Request", "give exactly one of plate or vin", "BAD_QUERY")
+    if vin is not None and not VIN.match(vin):
+        return problem(400, "Bad Request", f"malformed VIN {vin!r}", "BAD_VIN")
+    return bad_plate(plate) or (plate, vin)
+
+
+class RestMock:
+    """The part of a REST mock registry that is the same for all of them."""
+
+    id: ClassVar[str]
+    api: ClassVar[str] = "/api/v1"
+    database: ClassVar[str] = "registry database"
+    broken: ClassVar[str]
+
+    def api_routes(self) -> list[web.RouteDef]:
+        raise NotImplementedError
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/openapi.json", self._openapi), *self.api_routes()]
+
+    def endpoint_path(self) -> str:
+        return self.api
+
+    def technical_error(self, request: web.Request) -> web.Response:
+        return problem(500, "Internal Server Error", f"{self.database} error", "INTERNAL")
+
+    def malformed(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.broken, content_type="application/json")
+
+    def is_description(self, request: web.Request) -> bool:
+        return request.path.endswith("/openapi.json")
+
+    @functools.cached_property
+    def openapi(self) -> str:
+        """The registry's OpenAPI document, as the adapter declares against it."""
+        return resources.files("regbus.adapters").joinpath(f"openapi/{self.id}.json").read_text()
+
+    async def _openapi(self, request: web.Request) -> web.Response:
+        return web.Response(text=self.openapi, content_type="application/json")

@@ -3,60 +3,36 @@ document at ``/vehicles/openapi.json``, errors as problem+json."""
 
 from __future__ import annotations
 
-import re
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
-from regbus.mocks.population import Population
-from regbus.mocks.rest import echo_request_id, problem
+from regbus.mocks.population import Population, group
+from regbus.mocks.rest import RestMock, echo_request_id, plate_or_vin, problem
 
 API = "/api/v1"
-PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
-VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
 
-class VehiclesMock:
+class VehiclesMock(RestMock):
     id = "vehicles"
+    broken = '{"plate": "123ABC01", "vin": '
 
     def __init__(self, population: Population) -> None:
         self.by_plate = {v["plate"]: v for v in population.vehicles}
         self.by_vin = {v["vin"]: v for v in population.vehicles}
-        self.openapi = (
-            resources.files("regbus.adapters").joinpath("openapi/vehicles.json").read_text()
-        )
+        self.by_owner = group(population.vehicles, "owner_iin")
 
-    def routes(self) -> list[web.RouteDef]:
+    def api_routes(self) -> list[web.RouteDef]:
         return [
-            web.get("/openapi.json", self._openapi),
             web.get(f"{API}/vehicles", self._vehicle),
             web.get(f"{API}/owners/{{iin}}/vehicles", self._by_owner),
         ]
 
-    def endpoint_path(self) -> str:
-        return API
-
-    def technical_error(self, request: web.Request) -> web.Response:
-        return problem(500, "Internal Server Error", "registry database error", "INTERNAL")
-
-    def malformed(self, request: web.Request) -> web.Response:
-        return web.Response(text='{"plate": "123ABC01", "vin": ', content_type="application/json")
-
-    def is_description(self, request: web.Request) -> bool:
-        return request.path.endswith("/openapi.json")
-
-    async def _openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=self.openapi, content_type="application/json")
-
     async def _vehicle(self, request: web.Request) -> web.Response:
-        plate, vin = request.query.get("plate"), request.query.get("vin")
-        if bool(plate) == bool(vin):
-            return problem(400, "Bad Request", "give exactly one of plate or vin", "BAD_QUERY")
-        if plate is not None and not PLATE.match(plate):
-            return problem(400, "Bad Request", f"malformed plate {plate!r}", "BAD_PLATE")
-        if vin is not None and not VIN.match(vin):
-            return problem(400, "Bad Request", f"malformed VIN {vin!r}", "BAD_VIN")
+        asked = plate_or_vin(request)
+        if isinstance(asked, web.Response):
+            return asked
+        plate, vin = asked
         found = self.by_plate.get(plate) if plate else self.by_vin.get(vin or "")
         if found is None:
             key = f"plate {plate}" if plate else f"VIN {vin}"
@@ -67,7 +43,7 @@ class VehiclesMock:
         iin = request.match_info["iin"]
         if not iin.isdigit() or len(iin) != 12:
             return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
-        items = [_vehicle(v) for v in self.by_plate.values() if v["owner_iin"] == iin]
+        items = [_vehicle(v) for v in self.by_owner.get(iin, ())]
         return web.json_response({"items": items}, headers=echo_request_id(request))
 
 
