@@ -16,7 +16,7 @@ from lxml import etree
 
 from regbus.adapters.soap.xroad import XRoadIdentity
 from regbus.adapters.views import View
-from regbus.mocks.population import Population
+from regbus.mocks.population import Population, group
 from regbus.mocks.soap import truncated_response
 from regbus.mocks.xroad import ServiceFault, XRoadMock
 
@@ -35,12 +35,15 @@ class InsuranceMock(XRoadMock):
             _policy(row, vehicles[row["plate"]])
             for row in sorted(population.policies, key=lambda p: p["valid_from"], reverse=True)
         ]
+        # Newest first within each: one lookup per call, not a scan of every policy.
+        self.by_plate = group(self.policies, "plate")
+        self.by_holder = group(self.policies, "holderIin")
 
     def answer(self, operation: str, request: View) -> etree._Element:
         plate, iin = request.text("plate"), request.text("iin")
         if iin:
             return self.reply("GetPolicyResponse", policy=self._held_by(iin))
-        current = [p for p in self.policies if p["plate"] == plate][:1]
+        current = self.by_plate.get(plate, [])[:1]
         if not current:
             raise ServiceFault("POLICY_NOT_FOUND", f"no policy for plate {plate}")
         return self.reply("GetPolicyResponse", policy=current)
@@ -49,7 +52,7 @@ class InsuranceMock(XRoadMock):
         return truncated_response(self.reply("GetPolicyResponse", policy=self.policies[:1]))
 
     def _held_by(self, iin: str) -> list[dict[str, str]]:
-        return [p for p in self.policies if p["holderIin"] == iin]
+        return self.by_holder.get(iin, [])
 
 
 def _policy(row: dict[str, Any], vehicle: dict[str, Any]) -> dict[str, str]:
