@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from regbus.adapters.mapping import record_message
-from regbus.adapters.spec import Into, Operation, Registry
+from regbus.adapters.spec import Into, Nested, Operation, Registry, Source
 
 
 class DeclarationError(ValueError):
@@ -51,17 +51,31 @@ def _record_problems(into: Into) -> Iterator[str]:
         if not into.type:
             yield "a generic record needs its type name (Into(..., type='org.Name'))"
         return
-    for name in into.fields:
-        if name not in message.fields_by_name:
+    yield from _field_problems(message, into.fields)
+
+
+def _field_problems(message: Any, fields: Mapping[str, Source]) -> Iterator[str]:
+    for name, source in fields.items():
+        field = message.fields_by_name.get(name)
+        if field is None:
             known = ", ".join(message.fields_by_name)
             yield f"record {message.full_name} has no field {name!r} (it has: {known})"
+        elif isinstance(source, Nested):
+            if field.message_type is None:
+                yield f"{message.full_name}.{name} is not a message; Nested cannot fill it"
+            elif bool(source.each) != (field.label == field.LABEL_REPEATED):
+                yield f"{message.full_name}.{name}: Nested needs each= exactly when it repeats"
+            else:
+                yield from _field_problems(field.message_type, source.fields)
 
 
-def paths(into: Into) -> Iterator[str]:
+def paths(into: Into | Nested, base: str = "") -> Iterator[str]:
     """Every answer path ``into`` reads, relative to the answer (``each``/``at`` prefixed)."""
-    base = into.each or into.at
+    base = "/".join(p for p in (base, into.each or into.at) if p)
     for source in into.fields.values():
-        if isinstance(source, str):
+        if isinstance(source, Nested):
+            yield from paths(source, base)
+        elif isinstance(source, str):
             path = source.rstrip("?")
             yield f"{base}/{path}" if base else path
 
@@ -137,22 +151,31 @@ def openapi_problems(doc: Mapping[str, Any], op: Operation, where: str) -> Itera
         )
         yield f"{where}: the OpenAPI document has no {op.call} (it has: {known})"
         return
-    declared = {
-        _resolve(doc, p).get("name")
-        for p in [*doc["paths"][template].get("parameters", []), *operation.get("parameters", [])]
-    }
+    listed = [_resolve(doc, p) for p in [*doc["paths"][template].get("parameters", []),
+                                         *operation.get("parameters", [])]]  # fmt: skip
+    declared = {p.get("name") for p in listed if p.get("in") != "header"}
+    body = _json_content(doc, operation.get("requestBody", {}))
+    declared |= set(_resolve(doc, body or {}).get("properties", {}))
+    key = op.idempotency_key
+    if key is not None and method == "POST":
+        declared.add(key)
+        if not any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in listed):
+            yield f"{where}: {op.call} documents no Idempotency-Key header for {key}"
     for param in op.params:
         if param.name not in declared:
             yield f"{where}: parameter {param.name} is not a parameter of {op.call}"
-    schema = (
-        operation.get("responses", {}).get("200", {}).get("content", {})
-        .get("application/json", {}).get("schema")
-    )  # fmt: skip
+    answers = operation.get("responses", {})
+    schema = _json_content(doc, answers.get("200") or answers.get("201") or {})
     if op.record is not None:
         if schema is None:
-            yield f"{where}: {op.call} documents no JSON answer for HTTP 200"
+            yield f"{where}: {op.call} documents no JSON answer for HTTP 200 or 201"
             return
         for path in paths(op.record):
             problem = json_path_problem(doc, schema, path)
             if problem:
                 yield f"{where}: the answer has no {problem}"
+
+
+def _json_content(doc: Mapping[str, Any], node: Any) -> Any:
+    """The ``application/json`` schema of a response or request body, or None."""
+    return _resolve(doc, node).get("content", {}).get("application/json", {}).get("schema")

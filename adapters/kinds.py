@@ -96,6 +96,15 @@ def _text(value: str) -> str | None:
     return None
 
 
+_KEY = re.compile(r"[A-Za-z0-9._:-]{8,64}", re.ASCII)
+
+
+def _key(value: str) -> str | None:
+    if _KEY.fullmatch(value):
+        return None
+    return f"idempotency key {shown(value)} is not 8 to 64 of A-Z a-z 0-9 . _ : -"
+
+
 IIN = Kind("iin", "INVALID_IIN", iin_problem)
 BIN = Kind("bin", "INVALID_BIN", bin_problem)
 IIN_OR_BIN = Kind("iin_or_bin", "INVALID_IIN", _iin_or_bin)
@@ -103,5 +112,7 @@ PLATE = Kind("plate", "INVALID_PLATE", plate_problem)
 VIN = Kind("vin", "INVALID_VIN", vin_problem)
 DATE = Kind("date", "INVALID_DATE", _date)
 TEXT = Kind("text", "INVALID_TEXT", _text)
+# A write's idempotency key: a UUID or any caller-chosen token of that size.
+KEY = Kind("idempotency_key", "INVALID_IDEMPOTENCY_KEY", _key)
 
-BUILT_IN = {k.name: k for k in (IIN, BIN, IIN_OR_BIN, PLATE, VIN, DATE, TEXT)}
+BUILT_IN = {k.name: k for k in (IIN, BIN, IIN_OR_BIN, PLATE, VIN, DATE, TEXT, KEY)}

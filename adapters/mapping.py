@@ -22,7 +22,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
-from regbus.adapters.spec import Into, Source
+from regbus.adapters.spec import Into, Nested, Source
 from regbus.adapters.views import View
 from regbus.v1 import records_pb2
 
@@ -197,6 +197,8 @@ def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Step]:
     steps = []
     for name, source in fields.items():
         field = descriptor.fields_by_name[name]
+        if isinstance(source, Nested):
+            source = _nested(field, source)
         path = source.rstrip("?") if isinstance(source, str) else ""
         optional = isinstance(source, str) and source.endswith("?")
         steps.append(
@@ -214,6 +216,33 @@ def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Step]:
         )
     _PLANS[key] = (fields, steps)
     return steps
+
+
+def _nested(field: Any, nested: Nested) -> Callable[[View, Mapping[str, str]], Any]:
+    """A computed source that fills the field's own message type from ``nested``."""
+    if field.type != FieldDescriptor.TYPE_MESSAGE:
+        raise ValueError(f"{field.name} is not a message field; Nested cannot fill it")
+    make = GetMessageClass(field.message_type)
+
+    def one(node: View, params: Mapping[str, str]) -> Message:
+        message = make()
+        fill(message, nested.fields, node, params)
+        return message
+
+    if _repeated(field):
+
+        def every(view: View, params: Mapping[str, str]) -> list[Message]:
+            return [one(node, params) for node in view.all(nested.each)]
+
+        return every
+
+    def single(view: View, params: Mapping[str, str]) -> Message | None:
+        if not nested.at:
+            return one(view, params)
+        found = view.all(nested.at)
+        return one(found[0], params) if found else None
+
+    return single
 
 
 def converter(field: Any) -> Callable[[Any, bool], Any]:
@@ -290,6 +319,15 @@ def fill(
 
 
 def _raw(name: str, source: Source, view: View, params: Mapping[str, str]) -> Any:
+    if isinstance(source, Nested):
+
+        def row(node: View) -> dict[str, Any]:
+            return {k: _raw(k, src, node, params) for k, src in source.fields.items()}
+
+        if source.each:
+            return [row(node) for node in view.all(source.each)]
+        found = view.all(source.at) if source.at else [view]
+        return row(found[0]) if found else None
     if callable(source):
         return source(view, params)
     path = source.rstrip("?")

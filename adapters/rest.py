@@ -69,9 +69,39 @@ class RestClient:
         )
         return self._decode(answer, operation)
 
+    async def post_json(
+        self,
+        path: str,
+        operation: str,
+        body: Mapping[str, str],
+        *,
+        context: CallContext,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        """POST ``body`` as JSON to ``path`` and return the decoded answer (200 or 201).
+
+        ``idempotency_key`` goes in the ``Idempotency-Key`` header: a registry that
+        honours it answers a repeat with the first answer and changes nothing.
+        """
+        headers = {
+            **_JSON,
+            "Content-Type": "application/json",
+            "X-Request-ID": context.request_id,
+        }
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        answer = await self._http.request(
+            "POST",
+            yarl.URL(self.base_url + path.lstrip("/"), encoded=True),
+            operation,
+            headers=headers,
+            data=json.dumps(body, ensure_ascii=False).encode(),
+        )
+        return self._decode(answer, operation)
+
     def _decode(self, answer: Answer, operation: str) -> Any:
         status = answer.status
-        if status == 200:
+        if status in (200, 201):
             try:
                 return json.loads(answer.body)
             except (ValueError, RecursionError) as exc:

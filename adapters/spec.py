@@ -43,9 +43,6 @@ Sensitivity = Literal["public", "personal", "medical", "restricted"]
 # A service description: a file name in regbus's own adapters folders, a path,
 # or a package resource (``importlib.resources.files("pkg") / "x.wsdl"``).
 Description = str | Path | Traversable
-# Where a record field comes from: a path into the answer ("a/b", "a.b"; a
-# trailing "?" makes it optional), or a function of the answer and the params.
-Source = str | Callable[["View", Mapping[str, str]], Any]
 Handler = Callable[["View", Mapping[str, str]], "records_pb2.Record"]
 
 
@@ -78,6 +75,27 @@ class Into:
     each: str = ""
     at: str = ""
     type: str = ""
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A record field that is a message of its own, mapped by its own ``fields``:
+    for a repeated field every item at ``each``; otherwise the node at ``at``
+    (the same node when empty; left unset when ``at`` is absent from the answer)::
+
+        "vaccinations": Nested({"vaccine": "name", "date": "givenOn"}, each="vaccination")
+        "address": Nested({"code": "code", "city": "city"}, at="address")
+    """
+
+    fields: Mapping[str, Source]
+    each: str = ""
+    at: str = ""
+
+
+# Where a record field comes from: a path into the answer ("a/b", "a.b"; a
+# trailing "?" makes it optional), a function of the answer and the params, or
+# ``Nested`` fields for a field that is a message of its own.
+Source = str | Callable[["View", Mapping[str, str]], Any] | Nested
 
 
 @dataclass(frozen=True)

@@ -180,11 +180,17 @@ class RestWire:
         self._api = RestClient(endpoint, registry=registry)
 
     async def request(self, op: Operation, params: Mapping[str, str], context: CallContext) -> View:
-        _, _, template = op.call.partition(" ")
+        method, _, template = op.call.partition(" ")
         in_path = {k: quote(v, safe="") for k, v in params.items() if f"{{{k}}}" in template}
-        query = {k: v for k, v in params.items() if k not in in_path}
+        rest = {k: v for k, v in params.items() if k not in in_path}
         path = template.format(**in_path).lstrip("/")
-        return JsonView(await self._api.get_json(path, op.name, params=query, context=context))
+        if method == "GET":
+            return JsonView(await self._api.get_json(path, op.name, params=rest, context=context))
+        key = rest.pop(op.idempotency_key, None) if op.idempotency_key else None
+        answer = await self._api.post_json(
+            path, op.name, rest, context=context, idempotency_key=key
+        )
+        return JsonView(answer)
 
     def malformed(self, why: str, operation: str) -> RegistryFault:
         return self._api.malformed(why, operation)
@@ -194,8 +200,15 @@ class RestWire:
         found: list[str] = []
         for op in registry.operations:
             method = op.call.partition(" ")[0]
-            if method != "GET":
-                found.append(f"{registry.registry}.{op.name}: only GET is supported, not {method}")
+            if method not in ("GET", "POST"):
+                found.append(
+                    f"{registry.registry}.{op.name}: only GET and POST are supported, not {method}"
+                )
+            elif (method == "POST") != op.writes:
+                found.append(
+                    f"{registry.registry}.{op.name}: a write is a POST and a read a GET"
+                    f" (declared writes={op.writes}, call {op.call})"
+                )
             found.extend(openapi_problems(doc, op, f"{registry.registry}.{op.name}"))
         return found
 

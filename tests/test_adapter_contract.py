@@ -1,15 +1,17 @@
 """regbus's own registries pass the same contract suite an integrator runs."""
 
+from importlib.metadata import distribution
+
 from regbus.testing import ContractSuite
+
+BUILT_IN = tuple(
+    sorted(ep.name for ep in distribution("regbus").entry_points if ep.group == "regbus.adapters")
+)
+
+
+def test_every_registry_of_the_catalogue_is_built_in() -> None:
+    assert len(BUILT_IN) >= 7, BUILT_IN
 
 
 class TestBuiltInRegistries(ContractSuite):
-    registries = (
-        "gbdfl",
-        "zags",
-        "vehicles",
-        "insurance",
-        "licences",
-        "fines",
-        "inspection",
-    )
+    registries = BUILT_IN

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from regbus.v1 import records_pb2 as regbus_dot_v1_dot_records__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13regbus/v1/bus.proto\x12\tregbus.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17regbus/v1/records.proto\"r\n\x0eRequestContext\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\xc3\x01\n\x0cQueryRequest\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12\x33\n\x06params\x18\x03 \x03(\x0b\x32#.regbus.v1.QueryRequest.ParamsEntry\x12*\n\x07\x63ontext\x18\x04 \x01(\x0b\x32\x19.regbus.v1.RequestContext\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb0\x01\n\x06Source\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12/\n\x0breceived_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\r\x12*\n\x07latency\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"U\n\rQueryResponse\x12!\n\x06record\x18\x01 \x01(\x0b\x32\x11.regbus.v1.Record\x12!\n\x06source\x18\x02 \x01(\x0b\x32\x11.regbus.v1.Source\"\xee\x01\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08registry\x18\x04 \x01(\t\x12\x11\n\tretryable\x18\x05 \x01(\x08\x12.\n\x0bretry_after\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x08metadata\x18\x07 \x03(\x0b\x32\x1e.regbus.v1.Error.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xea\x02\n\x0e\x43omposeRequest\x12-\n\x05parts\x18\x01 \x03(\x0b\x32\x1e.regbus.v1.ComposeRequest.Part\x12\x35\n\x06params\x18\x02 \x03(\x0b\x32%.regbus.v1.ComposeRequest.ParamsEntry\x12*\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x19.regbus.v1.RequestContext\x1a\x96\x01\n\x04Part\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12:\n\x06params\x18\x03 \x03(\x0b\x32*.regbus.v1.ComposeRequest.Part.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xca\x01\n\x0f\x43omposeResponse\x12.\n\x05parts\x18\x01 \x03(\x0b\x32\x1f.regbus.v1.ComposeResponse.Part\x1a\x86\x01\n\x04Part\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12,\n\x08response\x18\x03 \x01(\x0b\x32\x18.regbus.v1.QueryResponseH\x00\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x10.regbus.v1.ErrorH\x00\x42\x08\n\x06result\"\x17\n\x15ListRegistriesRequest\"=\n\rOperationInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06params\x18\x02 \x03(\t\x12\x0e\n\x06writes\x18\x03 \x01(\x08\"\xba\x02\n\x0cRegistryInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08protocol\x18\x03 \x01(\t\x12,\n\noperations\x18\x04 \x03(\x0b\x32\x18.regbus.v1.OperationInfo\x12(\n\x07\x62reaker\x18\x05 \x01(\x0e\x32\x17.regbus.v1.BreakerState\x12/\n\x0bstate_since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nerror_rate\x18\x07 \x01(\x01\x12\x1b\n\x13latency_p50_seconds\x18\x08 \x01(\x01\x12\x1b\n\x13latency_p99_seconds\x18\t \x01(\x01\x12\x14\n\x0crecent_calls\x18\n \x01(\r\x12\x11\n\tin_flight\x18\x0b \x01(\r\"E\n\x16ListRegistriesResponse\x12+\n\nregistries\x18\x01 \x03(\x0b\x32\x17.regbus.v1.RegistryInfo*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x32\xe2\x01\n\x0bRegistryBus\x12:\n\x05Query\x12\x17.regbus.v1.QueryRequest\x1a\x18.regbus.v1.QueryResponse\x12@\n\x07\x43ompose\x12\x19.regbus.v1.ComposeRequest\x1a\x1a.regbus.v1.ComposeResponse\x12U\n\x0eListRegistries\x12 .regbus.v1.ListRegistriesRequest\x1a!.regbus.v1.ListRegistriesResponseB$\n\x0ckz.regbus.v1P\x01Z\x12regbus/v1;regbusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13regbus/v1/bus.proto\x12\tregbus.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17regbus/v1/records.proto\"r\n\x0eRequestContext\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\x12\x0f\n\x07purpose\x18\x03 \x01(\t\x12\x13\n\x0b\x63\x61se_number\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\xc3\x01\n\x0cQueryRequest\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12\x33\n\x06params\x18\x03 \x03(\x0b\x32#.regbus.v1.QueryRequest.ParamsEntry\x12*\n\x07\x63ontext\x18\x04 \x01(\x0b\x32\x19.regbus.v1.RequestContext\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb0\x01\n\x06Source\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12/\n\x0breceived_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\r\x12*\n\x07latency\x18\x05 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\nrequest_id\x18\x06 \x01(\t\"U\n\rQueryResponse\x12!\n\x06record\x18\x01 \x01(\x0b\x32\x11.regbus.v1.Record\x12!\n\x06source\x18\x02 \x01(\x0b\x32\x11.regbus.v1.Source\"\xee\x01\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08registry\x18\x04 \x01(\t\x12\x11\n\tretryable\x18\x05 \x01(\x08\x12.\n\x0bretry_after\x18\x06 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x08metadata\x18\x07 \x03(\x0b\x32\x1e.regbus.v1.Error.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xfb\x02\n\x0e\x43omposeRequest\x12-\n\x05parts\x18\x01 \x03(\x0b\x32\x1e.regbus.v1.ComposeRequest.Part\x12\x35\n\x06params\x18\x02 \x03(\x0b\x32%.regbus.v1.ComposeRequest.ParamsEntry\x12*\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x19.regbus.v1.RequestContext\x12\x0f\n\x07profile\x18\x04 \x01(\t\x1a\x96\x01\n\x04Part\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12:\n\x06params\x18\x03 \x03(\x0b\x32*.regbus.v1.ComposeRequest.Part.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd5\x02\n\x0f\x43omposeResponse\x12.\n\x05parts\x18\x01 \x03(\x0b\x32\x1f.regbus.v1.ComposeResponse.Part\x12\x0f\n\x07profile\x18\x02 \x01(\t\x1a\x80\x02\n\x04Part\x12\x10\n\x08registry\x18\x01 \x01(\t\x12\x11\n\toperation\x18\x02 \x01(\t\x12,\n\x08response\x18\x03 \x01(\x0b\x32\x18.regbus.v1.QueryResponseH\x00\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x10.regbus.v1.ErrorH\x00\x12\x0c\n\x04step\x18\x05 \x01(\t\x12;\n\x06params\x18\x06 \x03(\x0b\x32+.regbus.v1.ComposeResponse.Part.ParamsEntry\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x08\n\x06result\"\x17\n\x15ListRegistriesRequest\"x\n\rOperationInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06params\x18\x02 \x03(\t\x12\x0e\n\x06writes\x18\x03 \x01(\x08\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\x12\x10\n\x08required\x18\x05 \x03(\t\x12\x0e\n\x06one_of\x18\x06 \x03(\t\"\xcf\x02\n\x0cRegistryInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08protocol\x18\x03 \x01(\t\x12,\n\noperations\x18\x04 \x03(\x0b\x32\x18.regbus.v1.OperationInfo\x12(\n\x07\x62reaker\x18\x05 \x01(\x0e\x32\x17.regbus.v1.BreakerState\x12/\n\x0bstate_since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nerror_rate\x18\x07 \x01(\x01\x12\x1b\n\x13latency_p50_seconds\x18\x08 \x01(\x01\x12\x1b\n\x13latency_p99_seconds\x18\t \x01(\x01\x12\x14\n\x0crecent_calls\x18\n \x01(\r\x12\x11\n\tin_flight\x18\x0b \x01(\r\x12\x13\n\x0bsensitivity\x18\x0c \x03(\t\"\x97\x02\n\x0bProfileInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x0c\n\x04keys\x18\x03 \x03(\t\x12*\n\x05steps\x18\x04 \x03(\x0b\x32\x1b.regbus.v1.ProfileInfo.Step\x1a\xb0\x01\n\x04Step\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08registry\x18\x02 \x01(\t\x12\x11\n\toperation\x18\x03 \x01(\t\x12\x37\n\x06params\x18\x04 \x03(\x0b\x32\'.regbus.v1.ProfileInfo.Step.ParamsEntry\x12\r\n\x05\x61\x66ter\x18\x05 \x03(\t\x1a-\n\x0bParamsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"o\n\x16ListRegistriesResponse\x12+\n\nregistries\x18\x01 \x03(\x0b\x32\x17.regbus.v1.RegistryInfo\x12(\n\x08profiles\x18\x02 \x03(\x0b\x32\x16.regbus.v1.ProfileInfo*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03\x32\xe2\x01\n\x0bRegistryBus\x12:\n\x05Query\x12\x17.regbus.v1.QueryRequest\x1a\x18.regbus.v1.QueryResponse\x12@\n\x07\x43ompose\x12\x19.regbus.v1.ComposeRequest\x1a\x1a.regbus.v1.ComposeResponse\x12U\n\x0eListRegistries\x12 .regbus.v1.ListRegistriesRequest\x1a!.regbus.v1.ListRegistriesResponseB$\n\x0ckz.regbus.v1P\x01Z\x12regbus/v1;regbusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,8 +43,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_COMPOSEREQUEST_PART_PARAMSENTRY']._serialized_options = b'8\001'
   _globals['_COMPOSEREQUEST_PARAMSENTRY']._loaded_options = None
   _globals['_COMPOSEREQUEST_PARAMSENTRY']._serialized_options = b'8\001'
-  _globals['_BREAKERSTATE']._serialized_start=1991
-  _globals['_BREAKERSTATE']._serialized_end=2115
+  _globals['_COMPOSERESPONSE_PART_PARAMSENTRY']._loaded_options = None
+  _globals['_COMPOSERESPONSE_PART_PARAMSENTRY']._serialized_options = b'8\001'
+  _globals['_PROFILEINFO_STEP_PARAMSENTRY']._loaded_options = None
+  _globals['_PROFILEINFO_STEP_PARAMSENTRY']._serialized_options = b'8\001'
+  _globals['_BREAKERSTATE']._serialized_start=2551
+  _globals['_BREAKERSTATE']._serialized_end=2675
   _globals['_REQUESTCONTEXT']._serialized_start=124
   _globals['_REQUESTCONTEXT']._serialized_end=238
   _globals['_QUERYREQUEST']._serialized_start=241
@@ -60,25 +64,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ERROR_METADATAENTRY']._serialized_start=896
   _globals['_ERROR_METADATAENTRY']._serialized_end=943
   _globals['_COMPOSEREQUEST']._serialized_start=946
-  _globals['_COMPOSEREQUEST']._serialized_end=1308
-  _globals['_COMPOSEREQUEST_PART']._serialized_start=1111
-  _globals['_COMPOSEREQUEST_PART']._serialized_end=1261
+  _globals['_COMPOSEREQUEST']._serialized_end=1325
+  _globals['_COMPOSEREQUEST_PART']._serialized_start=1128
+  _globals['_COMPOSEREQUEST_PART']._serialized_end=1278
   _globals['_COMPOSEREQUEST_PART_PARAMSENTRY']._serialized_start=391
   _globals['_COMPOSEREQUEST_PART_PARAMSENTRY']._serialized_end=436
   _globals['_COMPOSEREQUEST_PARAMSENTRY']._serialized_start=391
   _globals['_COMPOSEREQUEST_PARAMSENTRY']._serialized_end=436
-  _globals['_COMPOSERESPONSE']._serialized_start=1311
-  _globals['_COMPOSERESPONSE']._serialized_end=1513
-  _globals['_COMPOSERESPONSE_PART']._serialized_start=1379
-  _globals['_COMPOSERESPONSE_PART']._serialized_end=1513
-  _globals['_LISTREGISTRIESREQUEST']._serialized_start=1515
-  _globals['_LISTREGISTRIESREQUEST']._serialized_end=1538
-  _globals['_OPERATIONINFO']._serialized_start=1540
-  _globals['_OPERATIONINFO']._serialized_end=1601
-  _globals['_REGISTRYINFO']._serialized_start=1604
-  _globals['_REGISTRYINFO']._serialized_end=1918
-  _globals['_LISTREGISTRIESRESPONSE']._serialized_start=1920
-  _globals['_LISTREGISTRIESRESPONSE']._serialized_end=1989
-  _globals['_REGISTRYBUS']._serialized_start=2118
-  _globals['_REGISTRYBUS']._serialized_end=2344
+  _globals['_COMPOSERESPONSE']._serialized_start=1328
+  _globals['_COMPOSERESPONSE']._serialized_end=1669
+  _globals['_COMPOSERESPONSE_PART']._serialized_start=1413
+  _globals['_COMPOSERESPONSE_PART']._serialized_end=1669
+  _globals['_COMPOSERESPONSE_PART_PARAMSENTRY']._serialized_start=391
+  _globals['_COMPOSERESPONSE_PART_PARAMSENTRY']._serialized_end=436
+  _globals['_LISTREGISTRIESREQUEST']._serialized_start=1671
+  _globals['_LISTREGISTRIESREQUEST']._serialized_end=1694
+  _globals['_OPERATIONINFO']._serialized_start=1696
+  _globals['_OPERATIONINFO']._serialized_end=1816
+  _globals['_REGISTRYINFO']._serialized_start=1819
+  _globals['_REGISTRYINFO']._serialized_end=2154
+  _globals['_PROFILEINFO']._serialized_start=2157
+  _globals['_PROFILEINFO']._serialized_end=2436
+  _globals['_PROFILEINFO_STEP']._serialized_start=2260
+  _globals['_PROFILEINFO_STEP']._serialized_end=2436
+  _globals['_PROFILEINFO_STEP_PARAMSENTRY']._serialized_start=391
+  _globals['_PROFILEINFO_STEP_PARAMSENTRY']._serialized_end=436
+  _globals['_LISTREGISTRIESRESPONSE']._serialized_start=2438
+  _globals['_LISTREGISTRIESRESPONSE']._serialized_end=2549
+  _globals['_REGISTRYBUS']._serialized_start=2678
+  _globals['_REGISTRYBUS']._serialized_end=2904
 # @@protoc_insertion_point(module_scope)

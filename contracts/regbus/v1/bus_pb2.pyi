@@ -106,7 +106,7 @@ class Error(_message.Message):
     def __init__(self, code: _Optional[int] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., registry: _Optional[str] = ..., retryable: _Optional[bool] = ..., retry_after: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ComposeRequest(_message.Message):
-    __slots__ = ("parts", "params", "context")
+    __slots__ = ("parts", "params", "context", "profile")
     class Part(_message.Message):
         __slots__ = ("registry", "operation", "params")
         class ParamsEntry(_message.Message):
@@ -133,44 +133,65 @@ class ComposeRequest(_message.Message):
     PARTS_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
     parts: _containers.RepeatedCompositeFieldContainer[ComposeRequest.Part]
     params: _containers.ScalarMap[str, str]
     context: RequestContext
-    def __init__(self, parts: _Optional[_Iterable[_Union[ComposeRequest.Part, _Mapping]]] = ..., params: _Optional[_Mapping[str, str]] = ..., context: _Optional[_Union[RequestContext, _Mapping]] = ...) -> None: ...
+    profile: str
+    def __init__(self, parts: _Optional[_Iterable[_Union[ComposeRequest.Part, _Mapping]]] = ..., params: _Optional[_Mapping[str, str]] = ..., context: _Optional[_Union[RequestContext, _Mapping]] = ..., profile: _Optional[str] = ...) -> None: ...
 
 class ComposeResponse(_message.Message):
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "profile")
     class Part(_message.Message):
-        __slots__ = ("registry", "operation", "response", "error")
+        __slots__ = ("registry", "operation", "response", "error", "step", "params")
+        class ParamsEntry(_message.Message):
+            __slots__ = ("key", "value")
+            KEY_FIELD_NUMBER: _ClassVar[int]
+            VALUE_FIELD_NUMBER: _ClassVar[int]
+            key: str
+            value: str
+            def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
         REGISTRY_FIELD_NUMBER: _ClassVar[int]
         OPERATION_FIELD_NUMBER: _ClassVar[int]
         RESPONSE_FIELD_NUMBER: _ClassVar[int]
         ERROR_FIELD_NUMBER: _ClassVar[int]
+        STEP_FIELD_NUMBER: _ClassVar[int]
+        PARAMS_FIELD_NUMBER: _ClassVar[int]
         registry: str
         operation: str
         response: QueryResponse
         error: Error
-        def __init__(self, registry: _Optional[str] = ..., operation: _Optional[str] = ..., response: _Optional[_Union[QueryResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ...) -> None: ...
+        step: str
+        params: _containers.ScalarMap[str, str]
+        def __init__(self, registry: _Optional[str] = ..., operation: _Optional[str] = ..., response: _Optional[_Union[QueryResponse, _Mapping]] = ..., error: _Optional[_Union[Error, _Mapping]] = ..., step: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ...) -> None: ...
     PARTS_FIELD_NUMBER: _ClassVar[int]
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
     parts: _containers.RepeatedCompositeFieldContainer[ComposeResponse.Part]
-    def __init__(self, parts: _Optional[_Iterable[_Union[ComposeResponse.Part, _Mapping]]] = ...) -> None: ...
+    profile: str
+    def __init__(self, parts: _Optional[_Iterable[_Union[ComposeResponse.Part, _Mapping]]] = ..., profile: _Optional[str] = ...) -> None: ...
 
 class ListRegistriesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class OperationInfo(_message.Message):
-    __slots__ = ("name", "params", "writes")
+    __slots__ = ("name", "params", "writes", "idempotency_key", "required", "one_of")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     WRITES_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    ONE_OF_FIELD_NUMBER: _ClassVar[int]
     name: str
     params: _containers.RepeatedScalarFieldContainer[str]
     writes: bool
-    def __init__(self, name: _Optional[str] = ..., params: _Optional[_Iterable[str]] = ..., writes: _Optional[bool] = ...) -> None: ...
+    idempotency_key: str
+    required: _containers.RepeatedScalarFieldContainer[str]
+    one_of: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., params: _Optional[_Iterable[str]] = ..., writes: _Optional[bool] = ..., idempotency_key: _Optional[str] = ..., required: _Optional[_Iterable[str]] = ..., one_of: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class RegistryInfo(_message.Message):
-    __slots__ = ("id", "name", "protocol", "operations", "breaker", "state_since", "error_rate", "latency_p50_seconds", "latency_p99_seconds", "recent_calls", "in_flight")
+    __slots__ = ("id", "name", "protocol", "operations", "breaker", "state_since", "error_rate", "latency_p50_seconds", "latency_p99_seconds", "recent_calls", "in_flight", "sensitivity")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PROTOCOL_FIELD_NUMBER: _ClassVar[int]
@@ -182,6 +203,7 @@ class RegistryInfo(_message.Message):
     LATENCY_P99_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RECENT_CALLS_FIELD_NUMBER: _ClassVar[int]
     IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     protocol: str
@@ -193,10 +215,45 @@ class RegistryInfo(_message.Message):
     latency_p99_seconds: float
     recent_calls: int
     in_flight: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., protocol: _Optional[str] = ..., operations: _Optional[_Iterable[_Union[OperationInfo, _Mapping]]] = ..., breaker: _Optional[_Union[BreakerState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_rate: _Optional[float] = ..., latency_p50_seconds: _Optional[float] = ..., latency_p99_seconds: _Optional[float] = ..., recent_calls: _Optional[int] = ..., in_flight: _Optional[int] = ...) -> None: ...
+    sensitivity: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., protocol: _Optional[str] = ..., operations: _Optional[_Iterable[_Union[OperationInfo, _Mapping]]] = ..., breaker: _Optional[_Union[BreakerState, str]] = ..., state_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error_rate: _Optional[float] = ..., latency_p50_seconds: _Optional[float] = ..., latency_p99_seconds: _Optional[float] = ..., recent_calls: _Optional[int] = ..., in_flight: _Optional[int] = ..., sensitivity: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ProfileInfo(_message.Message):
+    __slots__ = ("name", "title", "keys", "steps")
+    class Step(_message.Message):
+        __slots__ = ("name", "registry", "operation", "params", "after")
+        class ParamsEntry(_message.Message):
+            __slots__ = ("key", "value")
+            KEY_FIELD_NUMBER: _ClassVar[int]
+            VALUE_FIELD_NUMBER: _ClassVar[int]
+            key: str
+            value: str
+            def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        NAME_FIELD_NUMBER: _ClassVar[int]
+        REGISTRY_FIELD_NUMBER: _ClassVar[int]
+        OPERATION_FIELD_NUMBER: _ClassVar[int]
+        PARAMS_FIELD_NUMBER: _ClassVar[int]
+        AFTER_FIELD_NUMBER: _ClassVar[int]
+        name: str
+        registry: str
+        operation: str
+        params: _containers.ScalarMap[str, str]
+        after: _containers.RepeatedScalarFieldContainer[str]
+        def __init__(self, name: _Optional[str] = ..., registry: _Optional[str] = ..., operation: _Optional[str] = ..., params: _Optional[_Mapping[str, str]] = ..., after: _Optional[_Iterable[str]] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    title: str
+    keys: _containers.RepeatedScalarFieldContainer[str]
+    steps: _containers.RepeatedCompositeFieldContainer[ProfileInfo.Step]
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., steps: _Optional[_Iterable[_Union[ProfileInfo.Step, _Mapping]]] = ...) -> None: ...
 
 class ListRegistriesResponse(_message.Message):
-    __slots__ = ("registries",)
+    __slots__ = ("registries", "profiles")
     REGISTRIES_FIELD_NUMBER: _ClassVar[int]
+    PROFILES_FIELD_NUMBER: _ClassVar[int]
     registries: _containers.RepeatedCompositeFieldContainer[RegistryInfo]
-    def __init__(self, registries: _Optional[_Iterable[_Union[RegistryInfo, _Mapping]]] = ...) -> None: ...
+    profiles: _containers.RepeatedCompositeFieldContainer[ProfileInfo]
+    def __init__(self, registries: _Optional[_Iterable[_Union[RegistryInfo, _Mapping]]] = ..., profiles: _Optional[_Iterable[_Union[ProfileInfo, _Mapping]]] = ...) -> None: ...
