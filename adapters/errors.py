@@ -23,7 +23,9 @@ fail-fast ones; the bus turns each into a gRPC status once, at its boundary.
     ├── FailFast                    the bus refused to call the registry at all
     │   ├── CircuitOpen             CIRCUIT_OPEN (with a retry delay)
     │   ├── BulkheadFull            BULKHEAD_FULL (with a retry delay)
-    │   └── DeadlineExhausted       DEADLINE_EXCEEDED (the caller's deadline left no time)
+    │   ├── DeadlineExhausted       DEADLINE_EXCEEDED (the caller's deadline left no time)
+    │   └── DependencyFailed        DEPENDENCY_FAILED (a Compose step whose input, an earlier
+    │                               step's answer, failed: retryable when that one is)
     └── InternalError               INTERNAL (a bug in regbus: logged with its traceback,
                                     never retried, never charged to the registry)
 
@@ -162,3 +164,15 @@ class BulkheadFull(FailFast):
 class DeadlineExhausted(FailFast):
     reason = "DEADLINE_EXCEEDED"
     retryable = False
+
+
+class DependencyFailed(FailFast):
+    """A profile step not asked because an earlier step it needs failed."""
+
+    reason = "DEPENDENCY_FAILED"
+
+    def __init__(
+        self, message: str, *, retryable: bool, registry: str = "", operation: str = ""
+    ) -> None:
+        super().__init__(message, registry=registry, operation=operation)
+        self.retryable = retryable

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from regbus.adapters.base import DEFAULT_MAX_ANSWER_BYTES, Endpoint
+from regbus.bus.profiles import Profile, ProfileError, merged_profiles, parse_profiles
 from regbus.circuit.policy import Policy
 
 
@@ -54,6 +55,8 @@ class Config:
     registries: Mapping[str, RegistrySettings] = field(default_factory=dict)
     source: str = "defaults"
     disabled: frozenset[str] = frozenset()  # registries the file names with enabled = false
+    # Compose profiles: the built-in ones with the file's [profiles.*] merged in.
+    profiles: Mapping[str, Profile] = field(default_factory=lambda: merged_profiles({}))
 
 
 _SERVER_KEYS: dict[str, type] = {
@@ -100,7 +103,7 @@ def load_config(path: Path) -> Config:
 
 def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
     """Build a ``Config`` from parsed TOML; ``ConfigError`` names the bad key."""
-    unknown = set(data) - {"server", "policy", "registries"}
+    unknown = set(data) - {"server", "policy", "registries", "profiles"}
     if unknown:
         raise ConfigError(f"{source}: unknown section(s) {', '.join(sorted(unknown))}")
     server = _server(_table(data, "server", source), source)
@@ -119,12 +122,17 @@ def parse_config(data: Mapping[str, Any], *, source: str = "<config>") -> Config
             disabled.add(registry_id)
         else:
             registries[registry_id] = settings
+    try:
+        profiles = merged_profiles(parse_profiles(_table(data, "profiles", source), source))
+    except ProfileError as exc:
+        raise ConfigError(str(exc)) from exc
     return Config(
         server=server,
         policy=policy,
         registries=registries,
         source=source,
         disabled=frozenset(disabled),
+        profiles=profiles,
     )
 
 

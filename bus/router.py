@@ -24,6 +24,7 @@ from regbus.adapters.errors import (
 )
 from regbus.adapters.spec import Registry
 from regbus.bus.config import Config, ConfigError
+from regbus.bus.profiles import profile_problems
 from regbus.bus.validation import validate
 from regbus.circuit.guard import RegistryGuard
 from regbus.circuit.policy import Policy
@@ -101,6 +102,13 @@ class Router:
             guard = RegistryGuard(registry_id, settings.policy, observer=observer, store=store)
             self.lanes[registry_id] = Lane(cls.spec, adapter, guard, settings.policy, RecentCalls())
             metrics.register_registry(registry_id, settings.policy.bulkhead.max_concurrent)
+        specs = {registry_id: cls.spec for registry_id, cls in adapters.items()}
+        problems = [
+            p for profile in config.profiles.values() for p in profile_problems(profile, specs)
+        ]
+        if problems:
+            raise ConfigError(f"{config.source}: " + "; ".join(problems))
+        self.profiles = dict(config.profiles)
 
     def lane(self, registry: str) -> Lane:
         lane = self.lanes.get(registry)

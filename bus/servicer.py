@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 
@@ -10,7 +9,10 @@ import grpc
 from google.protobuf import duration_pb2, timestamp_pb2
 
 from regbus.adapters.base import CallContext
-from regbus.adapters.errors import DeadlineExhausted, RegbusError
+from regbus.adapters.errors import InvalidParameter, InvalidRequest, RegbusError
+from regbus.adapters.spec import Operation
+from regbus.bus.compose import ComposeRun, StepRun, late
+from regbus.bus.profiles import Profile, Source, Step
 from regbus.bus.router import MAX_BUDGET, Answer, Router
 from regbus.bus.status import error_message, grpc_code, message_of, trailing_metadata
 from regbus.v1 import bus_pb2, bus_pb2_grpc
@@ -54,59 +56,59 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
     async def Compose(
         self, request: bus_pb2.ComposeRequest, context: grpc.aio.ServicerContext
     ) -> bus_pb2.ComposeResponse:
-        if not request.parts:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Compose needs at least one part")
-        if len(request.parts) > MAX_COMPOSE_PARTS:
+        try:
+            profile, keys = self._plan(request)
+        except RegbusError as exc:
             await context.abort(
-                grpc.StatusCode.INVALID_ARGUMENT,
-                f"Compose takes at most {MAX_COMPOSE_PARTS} parts, got {len(request.parts)}",
+                grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
             )
+            raise AssertionError("unreachable") from exc
         call_context = _call_context(request.context, context)
         budget = _budget(context)
         client = _client(call_context, context)
 
-        # Identical parts run once: 32 copies of one query cost the registry one call.
-        keys = [_part_key(part, self._params(part, request.params)) for part in request.parts]
-        unique = {key: dict(key[2]) for key in keys}
-
-        async def one(key: tuple[str, str, tuple[tuple[str, str], ...]]) -> Answer:
-            registry, operation, _ = key
+        async def query(
+            registry: str, operation: str, params: Mapping[str, str], left: float | None
+        ) -> Answer:
             return await self.router.query(
-                registry, operation, unique[key], call_context, budget, client=client
+                registry, operation, params, call_context, left, client=client
             )
 
-        tasks = {key: asyncio.ensure_future(one(key)) for key in unique}
-        try:
-            if budget is not None and budget <= MAX_BUDGET:
-                # A safety net: the guards stop before the deadline already; this makes
-                # sure the answer goes out in time with the parts that are in.
-                await asyncio.wait(tasks.values(), timeout=max(0.0, budget - COMPOSE_RESERVE))
-            else:
-                await asyncio.wait(tasks.values())
-        finally:
-            for task in tasks.values():
-                task.cancel()  # no-op for finished parts; the caller may have gone away
-        results = []
-        for key in keys:
-            registry, operation, _ = key
-            result = bus_pb2.ComposeResponse.Part(registry=registry, operation=operation)
-            task = tasks[key]
-            error = task.exception() if task.done() and not task.cancelled() else None
-            if not task.done() or task.cancelled():
-                late = DeadlineExhausted(
-                    "no answer before the caller's deadline (a longer deadline may help)",
-                    registry=registry,
-                    operation=operation,
-                )
-                result.error.CopyFrom(error_message(late))
-            elif isinstance(error, RegbusError):
-                result.error.CopyFrom(error_message(error))
-            elif error is not None:
-                raise error
-            else:
-                result.response.CopyFrom(_response(task.result(), call_context.request_id))
-            results.append(result)
-        return bus_pb2.ComposeResponse(parts=results)
+        run = ComposeRun(profile, keys, query)
+        # A safety net: the guards stop before the deadline already; this makes sure the
+        # answer goes out in time with the parts that are in.
+        within = max(0.0, budget - COMPOSE_RESERVE) if budget is not None else None
+        runs = await run.within(within if within is not None and within <= MAX_BUDGET else None)
+        named = bool(request.profile)
+        parts = [p for r in runs for p in _parts(r, call_context.request_id, named)]
+        return bus_pb2.ComposeResponse(parts=parts, profile=request.profile)
+
+    def _plan(self, request: bus_pb2.ComposeRequest) -> tuple[Profile, dict[str, str]]:
+        """The profile to run and its keys: the one named, or one step per listed part."""
+        if request.profile:
+            if request.parts:
+                raise InvalidRequest("Compose takes a profile or parts, not both")
+            profile = self.router.profiles.get(request.profile)
+            if profile is None:
+                known = ", ".join(sorted(self.router.profiles)) or "none"
+                raise InvalidRequest(f"no profile {request.profile!r} (profiles: {known})")
+            return profile, profile_keys(profile, self.router, dict(request.params))
+        if not request.parts:
+            raise InvalidRequest("Compose needs a profile or at least one part")
+        if len(request.parts) > MAX_COMPOSE_PARTS:
+            raise InvalidRequest(
+                f"Compose takes at most {MAX_COMPOSE_PARTS} parts, got {len(request.parts)}"
+            )
+        steps = tuple(
+            Step(
+                f"part{i}",
+                part.registry,
+                part.operation,
+                {k: (Source(v),) for k, v in self._params(part, request.params).items()},
+            )
+            for i, part in enumerate(request.parts)
+        )
+        return Profile("", "", (), steps, {}), {}
 
     def _params(
         self, part: bus_pb2.ComposeRequest.Part, shared: Mapping[str, str]
@@ -121,7 +123,10 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
     async def ListRegistries(
         self, request: bus_pb2.ListRegistriesRequest, context: grpc.aio.ServicerContext
     ) -> bus_pb2.ListRegistriesResponse:
-        return bus_pb2.ListRegistriesResponse(registries=catalogue(self.router))
+        return bus_pb2.ListRegistriesResponse(
+            registries=catalogue(self.router),
+            profiles=[profile_info(p) for p in self.router.profiles.values()],
+        )
 
 
 def catalogue(router: Router) -> list[bus_pb2.RegistryInfo]:
@@ -135,12 +140,8 @@ def catalogue(router: Router) -> list[bus_pb2.RegistryInfo]:
                 id=state.id,
                 name=state.spec.name,
                 protocol=state.spec.protocol,
-                operations=[
-                    bus_pb2.OperationInfo(
-                        name=op.name, params=[p.name for p in op.params], writes=op.writes
-                    )
-                    for op in state.spec.operations
-                ],
+                operations=[_operation_info(op) for op in state.spec.operations],
+                sensitivity=state.spec.sensitivity,
                 breaker=_BREAKER.get(state.breaker, bus_pb2.BREAKER_STATE_UNSPECIFIED),
                 state_since=since,
                 error_rate=state.recent.error_rate,
@@ -151,6 +152,117 @@ def catalogue(router: Router) -> list[bus_pb2.RegistryInfo]:
             )
         )
     return infos
+
+
+def _operation_info(op: Operation) -> bus_pb2.OperationInfo:
+    return bus_pb2.OperationInfo(
+        name=op.name,
+        params=[p.name for p in op.params],
+        writes=op.writes,
+        idempotency_key=op.idempotency_key or "",
+        required=[p.name for p in op.params if p.required and p.name not in op.one_of],
+        one_of=op.one_of,
+    )
+
+
+def profile_info(profile: Profile) -> bus_pb2.ProfileInfo:
+    """A profile as ListRegistries shows it: ``let`` names expanded into each step."""
+    return bus_pb2.ProfileInfo(
+        name=profile.name,
+        title=profile.title,
+        keys=profile.keys,
+        steps=[
+            bus_pb2.ProfileInfo.Step(
+                name=step.name,
+                registry=step.registry,
+                operation=step.operation,
+                params={
+                    k: " | ".join(s.text for s in alts)
+                    for k, alts in profile.step_sources(step).items()
+                },
+                after=profile.needs(step),
+            )
+            for step in profile.steps
+        ],
+    )
+
+
+def profile_keys(profile: Profile, router: Router, keys: dict[str, str]) -> dict[str, str]:
+    """The request's keys, checked: known to the profile, at least one, each well formed
+    for the first step that takes it (a bad one is refused before any call)."""
+    unknown = sorted(set(keys) - set(profile.keys))
+    if unknown:
+        raise InvalidParameter(
+            f"profile {profile.name} takes {', '.join(profile.keys)}, not {', '.join(unknown)}",
+            field=unknown[0],
+            reason="UNEXPECTED_PARAMETER",
+        )
+    given = {k: v for k, v in keys.items() if v}
+    if not given:
+        raise InvalidParameter(
+            f"profile {profile.name} needs {' or '.join(profile.keys)}",
+            field=profile.keys[0],
+            reason="MISSING_PARAMETER",
+        )
+    for key, value in given.items():
+        for step in profile.steps:
+            lane = router.lanes.get(step.registry)
+            op = lane.spec.operation(step.operation) if lane else None
+            takes = [
+                p
+                for p, alts in profile.step_sources(step).items()
+                if any(s.name == key and not s.path for s in alts)
+            ]
+            param = op.param(takes[0]) if op is not None and takes else None
+            if param is None:
+                continue
+            problem = param.kind.problem(value)
+            if problem is not None:
+                raise InvalidParameter(
+                    problem, field=key, reason=param.kind.reason, registry=step.registry
+                )
+            break
+    return given
+
+
+def _parts(run: StepRun, request_id: str, named: bool) -> list[bus_pb2.ComposeResponse.Part]:
+    """The parts of one step: one per call, its error if it was not asked, or a timeout."""
+    step = run.step
+
+    def part(params: Mapping[str, str]) -> bus_pb2.ComposeResponse.Part:
+        return bus_pb2.ComposeResponse.Part(
+            registry=step.registry,
+            operation=step.operation,
+            step=step.name if named else "",
+            params=params,
+        )
+
+    if run.skipped:
+        return []
+    if run.error is not None:
+        failed = part({})
+        failed.error.CopyFrom(error_message(run.error))
+        return [failed]
+    if not run.calls:
+        if run.finished.is_set():
+            return []  # once per item of an empty list
+        waiting = part({})
+        waiting.error.CopyFrom(error_message(late(step, run.waiting_for)))
+        return [waiting]
+    parts = []
+    for call in run.calls:
+        result = part(call.params)
+        task = call.task
+        if not task.done() or task.cancelled():
+            result.error.CopyFrom(error_message(late(step, "")))
+        elif isinstance(error := task.exception(), RegbusError):
+            result.error.CopyFrom(error_message(error))
+        elif error is not None:
+            raise error
+        else:
+            result.response.CopyFrom(_response(task.result(), request_id))
+        parts.append(result)
+    return parts
 
 
 def _call_context(
@@ -175,12 +287,6 @@ def _client(call_context: CallContext, grpc_context: grpc.aio.ServicerContext) -
         return call_context.client_id
     peer = grpc_context.peer() or ""
     return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
-
-
-def _part_key(
-    part: bus_pb2.ComposeRequest.Part, params: Mapping[str, str]
-) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    return part.registry, part.operation, tuple(sorted(params.items()))
 
 
 def _budget(context: grpc.aio.ServicerContext) -> float | None:

@@ -13,6 +13,7 @@ from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
     DeadlineExhausted,
+    DependencyFailed,
     InternalError,
     InvalidRequest,
     OutcomeUnknown,
@@ -34,6 +35,7 @@ DEFAULT_RETRY_DELAY = 1.0
 
 _CODES: list[tuple[type[RegbusError], grpc.StatusCode]] = [
     (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
+    (DependencyFailed, grpc.StatusCode.FAILED_PRECONDITION),
     (SubjectNotFound, grpc.StatusCode.NOT_FOUND),
     (RegistryRejected, grpc.StatusCode.FAILED_PRECONDITION),
     (RegistryTimeout, grpc.StatusCode.UNAVAILABLE),
