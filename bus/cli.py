@@ -150,13 +150,18 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("registry")
     call.add_argument("operation")
     call.add_argument("params", nargs="*", metavar="key=value")
-    _target(call)
-    call.add_argument("--timeout", type=float, default=15.0, help="deadline in seconds")
-    call.add_argument("--client-id", default="regbus-cli")
-    call.add_argument("--operator-id", default="")
-    call.add_argument("--purpose", default="")
-    call.add_argument("--request-id", default="")
+    _caller(call)
     call.set_defaults(run=_call)
+
+    compose = sub.add_parser(
+        "compose",
+        help="run a Compose profile (e.g. roadside_check iin=...): a table of parts, then records",
+    )
+    compose.add_argument("profile", help="a profile name; `regbus registries` lists them")
+    compose.add_argument("params", nargs="*", metavar="key=value")
+    compose.add_argument("--json", action="store_true", help="the answer as JSON")
+    _caller(compose)
+    compose.set_defaults(run=_compose)
 
     registries = sub.add_parser("registries", help="the catalogue with live health")
     _target(registries)
@@ -166,6 +171,16 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="a first look: everything above in one go")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _caller(parser: argparse.ArgumentParser) -> None:
+    """Options of a command that calls the bus on someone's behalf."""
+    _target(parser)
+    parser.add_argument("--timeout", type=float, default=15.0, help="deadline in seconds")
+    parser.add_argument("--client-id", default="regbus-cli")
+    parser.add_argument("--operator-id", default="")
+    parser.add_argument("--purpose", default="")
+    parser.add_argument("--request-id", default="")
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -580,29 +595,65 @@ def _faults_list(args: argparse.Namespace, current: dict[str, str]) -> int:
 # calls ----------------------------------------------------------------------------------------
 
 
-def _call(args: argparse.Namespace) -> int:
-    from regbus.bus.client import CallFailed, Client, to_dict
-    from regbus.v1 import bus_pb2
-
+def _key_values(items: Sequence[str]) -> dict[str, str] | None:
     params: dict[str, str] = {}
-    for item in args.params:
+    for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
             print(f"regbus: parameter {item!r} must be written key=value", file=sys.stderr)
-            return 2
+            return None
         params[key] = value
-    context = bus_pb2.RequestContext(
+    return params
+
+
+def _context(args: argparse.Namespace) -> Any:
+    from regbus.v1 import bus_pb2
+
+    return bus_pb2.RequestContext(
         client_id=args.client_id,
         operator_id=args.operator_id,
         purpose=args.purpose,
         request_id=args.request_id,
     )
+
+
+def _call(args: argparse.Namespace) -> int:
+    from regbus.bus.client import CallFailed, Client, to_dict
+
+    params = _key_values(args.params)
+    if params is None:
+        return 2
     with Client(args.target, timeout=args.timeout) as client:
         try:
-            response = client.query(args.registry, args.operation, params, context)
+            response = client.query(args.registry, args.operation, params, _context(args))
         except CallFailed as exc:
             return _report(exc, args.target)
     print(json.dumps(to_dict(response), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _compose(args: argparse.Namespace) -> int:
+    from regbus.bus.client import CallFailed, Client, to_dict
+    from regbus.bus.describe import compose_records, compose_table
+
+    params = _key_values(args.params)
+    if params is None:
+        return 2
+    with Client(args.target, timeout=args.timeout) as client:
+        try:
+            response = client.compose(args.profile, params, _context(args))
+        except CallFailed as exc:
+            return _report(exc, args.target)
+    if args.json:
+        print(json.dumps(to_dict(response), indent=2, ensure_ascii=False))
+        return 0
+    failed = sum(1 for p in response.parts if p.WhichOneof("result") != "response")
+    given = " ".join(f"{k}={v}" for k, v in params.items())
+    print(f"{args.profile} {given}: {len(response.parts)} part(s), {failed} failed\n")
+    print(compose_table(response))
+    records = compose_records(response)
+    if records:
+        print("\n" + records)
     return 0
 
 
@@ -623,17 +674,19 @@ def _report(exc: object, target: str) -> int:
 
 def _registries(args: argparse.Namespace) -> int:
     from regbus.bus.client import CallFailed, Client, to_dict
-    from regbus.bus.describe import registry_table
+    from regbus.bus.describe import profile_table, registry_table
 
     with Client(args.target) as client:
         try:
-            infos = client.registries()
+            catalogue = client.catalogue()
         except CallFailed as exc:
             return _report(exc, args.target)
     if args.json:
-        print(json.dumps([to_dict(i) for i in infos], indent=2, ensure_ascii=False))
+        print(json.dumps(to_dict(catalogue), indent=2, ensure_ascii=False))
         return 0
-    print(registry_table(infos))
+    print(registry_table(catalogue.registries))
+    if catalogue.profiles:
+        print("\n" + profile_table(catalogue.profiles))
     return 0
 
 

@@ -100,6 +100,28 @@ class Client:
             raise failure(exc) from exc
         return response
 
+    def compose(
+        self,
+        profile: str,
+        params: Mapping[str, str],
+        context: bus_pb2.RequestContext | None = None,
+    ) -> bus_pb2.ComposeResponse:
+        request = bus_pb2.ComposeRequest(profile=profile, params=params, context=context)
+        try:
+            response: bus_pb2.ComposeResponse = self.stub.Compose(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise failure(exc) from exc
+        return response
+
+    def catalogue(self) -> bus_pb2.ListRegistriesResponse:
+        try:
+            response: bus_pb2.ListRegistriesResponse = self.stub.ListRegistries(
+                bus_pb2.ListRegistriesRequest(), timeout=self.timeout
+            )
+        except grpc.RpcError as exc:
+            raise failure(exc) from exc
+        return response
+
     def registries(self) -> list[bus_pb2.RegistryInfo]:
         try:
             response = self.stub.ListRegistries(
