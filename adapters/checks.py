@@ -63,7 +63,7 @@ def _field_problems(message: Any, fields: Mapping[str, Source]) -> Iterator[str]
         elif isinstance(source, Nested):
             if field.message_type is None:
                 yield f"{message.full_name}.{name} is not a message; Nested cannot fill it"
-            elif bool(source.each) != (field.label == field.LABEL_REPEATED):
+            elif bool(source.each) != field.is_repeated:
                 yield f"{message.full_name}.{name}: Nested needs each= exactly when it repeats"
             else:
                 yield from _field_problems(field.message_type, source.fields)

@@ -102,6 +102,8 @@ def _values(record: records_pb2.Record, field: str) -> list[object]:
     message = content(record)
     if message is None:
         return []
+    if field in message.DESCRIPTOR.fields_by_name:  # a record's own field, beside any list
+        return [getattr(message, field)]
     listed = _list_fields(message.DESCRIPTOR)
     items = list(getattr(message, listed)) if listed else [message]
     return [getattr(item, field) for item in items]

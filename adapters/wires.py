@@ -68,7 +68,9 @@ class ShepWire:
         self._channel = SyncChannel(endpoint, registry=registry, service_id=wire.service_id)
 
     async def request(self, op: Operation, params: Mapping[str, str], context: CallContext) -> View:
-        answer = await self._channel.send(self._payload.build(op.call, **params), context, op.name)
+        # In declaration order: a payload schema is a sequence, whatever order the caller used.
+        ordered = {p.name: params[p.name] for p in op.params if p.name in params}
+        answer = await self._channel.send(self._payload.build(op.call, **ordered), context, op.name)
         try:
             self._payload.check(answer, reply_element(op))
         except ValueError as exc:

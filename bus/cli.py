@@ -166,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
     registries = sub.add_parser("registries", help="the catalogue with live health")
     _target(registries)
     registries.add_argument("--json", action="store_true", help="JSON instead of a table")
+    registries.add_argument(
+        "--markdown",
+        action="store_true",
+        help="the reference of the installed registries (docs/registries.md), without a bus",
+    )
     registries.set_defaults(run=_registries)
 
     demo = sub.add_parser("demo", help="a first look: everything above in one go")
@@ -676,6 +681,12 @@ def _registries(args: argparse.Namespace) -> int:
     from regbus.bus.client import CallFailed, Client, to_dict
     from regbus.bus.describe import profile_table, registry_table
 
+    if args.markdown:
+        from regbus.bus.plugins import discover
+        from regbus.bus.reference import markdown
+
+        print(markdown({rid: cls.spec for rid, cls in discover().items()}), end="")
+        return 0
     with Client(args.target) as client:
         try:
             catalogue = client.catalogue()

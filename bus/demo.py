@@ -11,7 +11,7 @@ import httpx
 
 from regbus.bus.client import failure
 from regbus.bus.config import Config, ServerSettings
-from regbus.bus.describe import describe, registry_table
+from regbus.bus.describe import compose_table, describe, registry_table
 from regbus.bus.embedded import start_embedded
 from regbus.circuit.policy import BreakerPolicy, Policy, RetryPolicy
 from regbus.v1 import bus_pb2, bus_pb2_grpc
@@ -68,11 +68,12 @@ async def run_demo() -> int:
                 await http.put(f"{running.mocks_url}/_faults/{registry}", content=mode)
                 print(f"\n$ regbus fault {registry} {mode}")
 
-            print("1. One contract, three registries in three wire styles:")
+            print("1. One contract in front of registries in four wire styles:")
             await query("gbdfl", "get_person", iin="850314354052")
             await query("zags", "list_acts", iin="850314354052")
             await query("vehicles", "get_vehicle", plate="123ABC01")
             await query("vehicles", "list_vehicles_by_owner", iin="771130308916")
+            await query("insurance", "get_policy", plate="123ABC01")
 
             print(
                 "\n2. Bad input is refused before any registry is called; unknown people are"
@@ -82,26 +83,20 @@ async def run_demo() -> int:
             await query("vehicles", "get_vehicle", plate="12-AB")
             await query("gbdfl", "get_person", iin="940512410508")
 
-            print("\n3. Compose: one subject, several registries in parallel:")
-            compose = bus_pb2.ComposeRequest(
-                params={"iin": "850314354052"},
-                context=context,
-                parts=[
-                    bus_pb2.ComposeRequest.Part(registry="gbdfl", operation="get_person"),
-                    bus_pb2.ComposeRequest.Part(registry="zags", operation="list_acts"),
-                    bus_pb2.ComposeRequest.Part(
-                        registry="vehicles", operation="list_vehicles_by_owner"
-                    ),
-                ],
-            )
-            composed = await stub.Compose(compose, timeout=10)
-            for part in composed.parts:
-                if part.HasField("response"):
-                    print(
-                        f"  ✓ {part.registry}.{part.operation} → {describe(part.response.record)}"
-                    )
-                else:
-                    print(f"  ✗ {part.registry}.{part.operation} → {part.error.reason}")
+            async def story(title: str, profile: str, **keys: str) -> None:
+                print(f"\n$ regbus compose {profile} {_args(keys)}   # {title}")
+                request = bus_pb2.ComposeRequest(profile=profile, params=keys, context=context)
+                started = time.monotonic()
+                composed = await stub.Compose(request, timeout=10)
+                ms = (time.monotonic() - started) * 1000
+                for line in compose_table(composed).splitlines():
+                    print(f"  {line}")
+                print(f"  ({len(composed.parts)} parts in {ms:.0f} ms)")
+
+            print("\n3. Compose profiles: the checks people run, declared in configuration:")
+            await story("a police tablet reads an ID card", "roadside_check", iin="771130308916")
+            await story("the same check from a plate", "roadside_check", plate="777KZA09")
+            await story("a centre's counter", "citizen_profile", iin="850314354052")
 
             print("\n4. One registry goes down; the others keep working:")
             await fault("gbdfl", "down")

@@ -162,6 +162,7 @@ def _operation_info(op: Operation) -> bus_pb2.OperationInfo:
         idempotency_key=op.idempotency_key or "",
         required=[p.name for p in op.params if p.required and p.name not in op.one_of],
         one_of=op.one_of,
+        example=op.sample.known if op.sample else {},
     )
 
 

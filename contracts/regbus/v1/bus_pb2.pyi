@@ -175,20 +175,29 @@ class ListRegistriesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class OperationInfo(_message.Message):
-    __slots__ = ("name", "params", "writes", "idempotency_key", "required", "one_of")
+    __slots__ = ("name", "params", "writes", "idempotency_key", "required", "one_of", "example")
+    class ExampleEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARAMS_FIELD_NUMBER: _ClassVar[int]
     WRITES_FIELD_NUMBER: _ClassVar[int]
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
     ONE_OF_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLE_FIELD_NUMBER: _ClassVar[int]
     name: str
     params: _containers.RepeatedScalarFieldContainer[str]
     writes: bool
     idempotency_key: str
     required: _containers.RepeatedScalarFieldContainer[str]
     one_of: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., params: _Optional[_Iterable[str]] = ..., writes: _Optional[bool] = ..., idempotency_key: _Optional[str] = ..., required: _Optional[_Iterable[str]] = ..., one_of: _Optional[_Iterable[str]] = ...) -> None: ...
+    example: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., params: _Optional[_Iterable[str]] = ..., writes: _Optional[bool] = ..., idempotency_key: _Optional[str] = ..., required: _Optional[_Iterable[str]] = ..., one_of: _Optional[_Iterable[str]] = ..., example: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RegistryInfo(_message.Message):
     __slots__ = ("id", "name", "protocol", "operations", "breaker", "state_since", "error_rate", "latency_p50_seconds", "latency_p99_seconds", "recent_calls", "in_flight", "sensitivity")
