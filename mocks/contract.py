@@ -20,6 +20,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import pytest
 from aiohttp import ClientSession, web
@@ -297,11 +298,15 @@ async def _another_subject(run: Running) -> None:
     """A proxy on the wire swaps the subject: the registry answers about someone else."""
     op = run.case.op
     assert op is not None and op.sample is not None and op.sample.other
-    swaps = [
-        (v.encode(), op.sample.other[k].encode())
-        for k, v in op.sample.known.items()
-        if k in op.sample.other
-    ]
+    pairs = [(v, op.sample.other[k]) for k, v in op.sample.known.items() if k in op.sample.other]
+    # As written, and as a URL query or path carries it (a cadastral number's ":" as %3A).
+    swaps = list(
+        dict.fromkeys(
+            (old_.encode(), new_.encode())
+            for old, new in pairs
+            for old_, new_ in ((old, new), (quote(old, safe=""), quote(new, safe="")))
+        )
+    )
     endpoint = run.mocks.adapter_endpoints()[run.case.registry]
     async with _swapping_proxy(endpoint.url, swaps) as url:
         config = with_endpoints(

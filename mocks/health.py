@@ -1,0 +1,47 @@
+"""Mock e-health records: REST/JSON under ``/health/api/v1``, its OpenAPI document at
+``/health/openapi.json``, errors as problem+json. It holds no diagnoses to send."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from regbus.mocks.population import Population
+from regbus.mocks.rest import RestMock, echo_request_id, problem
+
+API = "/api/v1"
+IIN = re.compile(r"[0-9]{12}", re.ASCII)
+
+
+class HealthMock(RestMock):
+    id = "health"
+    database = "e-health database"
+    broken = '{"iin": "850314354052", "attachment": {"clinic": '
+
+    def __init__(self, population: Population) -> None:
+        self.by_iin = population.health
+
+    def api_routes(self) -> list[web.RouteDef]:
+        return [web.get(f"{API}/patients/{{iin}}/summary", self._summary)]
+
+    async def _summary(self, request: web.Request) -> web.Response:
+        iin = request.match_info["iin"]
+        if not IIN.fullmatch(iin):
+            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        found = self.by_iin.get(iin)
+        if found is None:
+            return problem(404, "Not Found", f"no e-health record for IIN {iin}", "NOT_FOUND")
+        return web.json_response(_summary(found), headers=echo_request_id(request))
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "iin": row["iin"],
+        "attachment": {"clinic": row["clinic"], "attachedOn": row["attached_on"]},
+        "vaccinations": [{"vaccine": v["vaccine"], "date": v["date"]} for v in row["vaccinations"]],
+    }
+    if row["disability_group"]:
+        body["disabilityGroup"] = row["disability_group"]
+    return body
