@@ -1,5 +1,6 @@
 """What every REST mock registry shares: its OpenAPI document served beside the API, the
-request id echoed, RFC 9457 problems, and the checks of plate and VIN queries.
+request id echoed, RFC 9457 problems, the checks of plate and VIN queries, and writes
+answered once per ``Idempotency-Key`` (``Idempotent``).
 
     class FinesMock(RestMock):
         id = "fines"
@@ -15,8 +16,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib import resources
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from aiohttp import web
 
@@ -53,6 +56,73 @@ def plate_or_vin(request: web.Request) -> tuple[str | None, str | None] | web.Re
     if vin is not None and not VIN.match(vin):
         return problem(400, "Bad Request", f"malformed VIN {vin!r}", "BAD_VIN")
     return bad_plate(plate) or (plate, vin)
+
+
+def bad_fields(values: Mapping[str, str], **forms: str) -> web.Response | None:
+    """A 400 naming the first of ``forms`` (field name -> regex) missing or malformed."""
+    for name, form in forms.items():
+        if not re.fullmatch(form, values.get(name, ""), re.ASCII):
+            return problem(400, "Bad Request", f"missing or malformed {name}", "BAD_REQUEST")
+    return None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    asked: tuple[str, dict[str, str]]  # the path and body that got it
+    status: int
+    body: bytes
+    content_type: str
+
+
+class Idempotent:
+    """A mock registry's writes, each answered once per ``Idempotency-Key``::
+
+        self.once = Idempotent()
+        async def _enqueue(self, request):
+            return await self.once(request, self._add)   # _add(body) -> web.Response
+
+    The body is a JSON object of strings. A repeat with the same key and the same path
+    and body gets the first answer again (``Idempotent-Replayed: true``) and ``write``
+    does not run; the same key with another request is a 422 problem
+    (IDEMPOTENCY_KEY_REUSED); no key is a 400. Refusals are remembered like successes;
+    5xx answers are not. ``write`` runs without awaiting, so concurrent repeats see it
+    done.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, _Answer] = {}
+
+    async def __call__(
+        self, request: web.Request, write: Callable[[dict[str, str]], web.Response]
+    ) -> web.Response:
+        key = request.headers.get("Idempotency-Key", "")
+        if not key:
+            return problem(400, "Bad Request", "no Idempotency-Key header", "NO_IDEMPOTENCY_KEY")
+        try:
+            body: Any = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not all(isinstance(v, str) for v in body.values()):
+            return problem(
+                400, "Bad Request", "the body is not a JSON object of strings", "BAD_BODY"
+            )
+        asked = (request.path, body)
+        seen = self._answers.get(key)
+        if seen is not None:
+            if seen.asked != asked:
+                detail = f"Idempotency-Key {key} was used for another request"
+                return problem(422, "Unprocessable Content", detail, "IDEMPOTENCY_KEY_REUSED")
+            return web.Response(
+                body=seen.body,
+                status=seen.status,
+                content_type=seen.content_type,
+                headers={**echo_request_id(request), "Idempotent-Replayed": "true"},
+            )
+        answer = write(body)
+        if answer.status < 500 and isinstance(answer.body, bytes):
+            self._answers[key] = _Answer(asked, answer.status, answer.body, answer.content_type)
+        answer.headers.update(echo_request_id(request))
+        return answer
 
 
 class RestMock:

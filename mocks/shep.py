@@ -134,6 +134,7 @@ class ShepMock:
     id: ClassVar[str]
     service_id: ClassVar[str]
     path: ClassVar[str] = "/SyncChannel"
+    invalid_code: ClassVar[str] = "INVALID_REQUEST"  # the result code of a request off schema
 
     def handlers(self) -> Mapping[str, Handler]:
         """The answer to each request element; a handler may raise ``ShepError``."""
@@ -194,7 +195,7 @@ class ShepMock:
             try:
                 self.payload.check(message.payload, name)
             except ValueError as exc:
-                answer = self.answer(name, "INVALID_REQUEST", str(exc))
+                answer = self.answer(name, self.invalid_code, str(exc))
             else:
                 answer = handler(message.payload)
         except SoapRequestError as exc:
