@@ -2,11 +2,19 @@
 
 WSDL ``adapters/soap/wsdl/zags.wsdl``. A person named in no act is unknown to
 the registry, which answers with a Client fault coded ``PERSON_NOT_FOUND``.
+
+``register_birth`` registers a birth and answers the new act (``BR-YYYY-NNNNNNN``),
+naming the parents; the child's IIN comes later from the IIN register, so the act's
+``subject_iin`` is empty. The mother (and a named father) must be known persons
+(``PERSON_NOT_FOUND``). A repeat with the same idempotency key answers the same act;
+the key with other data is refused, and so is the same child (mother, birth date,
+first name) registered again under a new key: one birth, one act. A birth date in the
+future and parents of the wrong sex are refused.
 """
 
 from collections.abc import Mapping
 
-from regbus.adapters.kinds import IIN
+from regbus.adapters.kinds import DATE, IIN, KEY, TEXT, enum
 from regbus.adapters.spec import Faults, Into, Operation, Param, Registry, Sample, Soap
 from regbus.adapters.views import View
 
@@ -43,12 +51,37 @@ def others(act: View, params: Mapping[str, str]) -> list[str]:
     return [iin for iin, _ in _people(act) if iin != first]
 
 
+SEX = enum("sex", "MALE", "FEMALE")
+# A birth the default population does not hold yet: generated spouses, their first child.
+BIRTH = {
+    "mother_iin": "960601440478",
+    "father_iin": "920415302054",
+    "last_name": "Zhakenova",
+    "first_name": "Aruzhan",
+    "patronymic": "Ansarkyzy",
+    "sex": "FEMALE",
+    "birth_date": "2026-11-20",
+    "birth_place": "Almaty",
+    "idempotency_key": "contract-birth-0001",
+}
+
 ZAGS = Registry(
     registry="zags",
     name="Civil status acts (ZAGS)",
     wire=Soap(
         wsdl="zags.wsdl",
-        faults=Faults("ServiceFault", code="code", not_found=("PERSON_NOT_FOUND",)),
+        faults=Faults(
+            "ServiceFault",
+            code="code",
+            not_found=("PERSON_NOT_FOUND",),
+            # INVALID_REQUEST and other Client faults are refusals by the generic rule.
+            rejected=(
+                "IDEMPOTENCY_KEY_REUSED",
+                "BIRTH_ALREADY_REGISTERED",
+                "BIRTH_DATE_IN_FUTURE",
+                "PARENT_MISMATCH",
+            ),
+        ),
     ),
     operations=(
         Operation(
@@ -73,6 +106,37 @@ ZAGS = Registry(
                 unknown={"iin": "940512410508"},
                 other={"iin": "920721425717"},
             ),
+        ),
+        Operation(
+            "register_birth",
+            (
+                Param("mother_iin", IIN),
+                Param("father_iin", IIN, required=False),
+                Param("last_name", TEXT),
+                Param("first_name", TEXT),
+                Param("patronymic", TEXT, required=False),
+                Param("sex", SEX),
+                Param("birth_date", DATE),
+                Param("birth_place", TEXT, required=False),
+                Param("idempotency_key", KEY),
+            ),
+            call="RegisterBirth",
+            writes=True,
+            idempotency_key="idempotency_key",
+            record=Into(
+                "civil_act",
+                {
+                    "act_number": "actNumber",
+                    "type": "actType",
+                    "registered_on": "registrationDate",
+                    "registry_office": "registryOffice",
+                    "subject_iin": subject,  # "" until the IIN register numbers the child
+                    "role": lambda act, params: "subject",
+                    "participant_iins": others,
+                },
+                at="act",
+            ),
+            sample=Sample(BIRTH, unknown=BIRTH | {"mother_iin": "940512410508"}),
         ),
     ),
 )

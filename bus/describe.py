@@ -47,6 +47,8 @@ def _licence(r: records_pb2.DriverLicence) -> str:
 
 
 def _fines(r: records_pb2.FineList) -> str:
+    if not r.fines:
+        return "no fines"
     unpaid = [f for f in r.fines if f.status == records_pb2.FINE_STATUS_UNPAID]
     owed = sum(f.amount for f in unpaid)
     return f"{len(r.fines)} fine(s), {len(unpaid)} unpaid ({owed:,} KZT)"

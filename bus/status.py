@@ -65,7 +65,10 @@ def retry_delay(error: RegbusError) -> float | None:
 def message_of(error: RegbusError) -> str:
     """The text a person reads: which registry, what happened, whether to retry."""
     delay = retry_delay(error)
-    advice = "retrying will not help" if delay is None else f"retry after {delay:.1f}s"
+    if isinstance(error, DeadlineExhausted):
+        advice = "retrying with the same deadline will not help"
+    else:
+        advice = "retrying will not help" if delay is None else f"retry after {delay:.1f}s"
     registry = f"registry {_capped(error.registry, MAX_META_VALUE)}" if error.registry else "regbus"
     return f"{registry}: {_capped(error.message, MAX_MESSAGE)} ({advice})"
 

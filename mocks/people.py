@@ -900,7 +900,7 @@ class Generator:
             owner = living[0]
             address = addresses[code]
             region_code = address["region_code"]
-            acquired = r.randint(owner.born + years(18), TODAY - 1)
+            acquired = r.randint(min(owner.born + years(18), TODAY - 1), TODAY - 1)
             block = f"{region_code}:{r.randrange(1000):03d}:{r.randrange(1000):03d}"
             row: Row = {"kind": address["kind"], "address_code": code}
             if address["kind"] == "house":
@@ -1159,7 +1159,9 @@ class Generator:
                     "narcology",
                     {
                         "iin": life.iin,
-                        "registered_on": iso(r.randint(life.born + years(18), TODAY - 1)),
+                        "registered_on": iso(
+                            r.randint(min(life.born + years(18), TODAY - 1), TODAY - 1)
+                        ),
                         "dispensary": f"{city} regional narcology centre",
                     },
                 )
@@ -1168,7 +1170,9 @@ class Generator:
                     "psychiatry",
                     {
                         "iin": life.iin,
-                        "registered_on": iso(r.randint(life.born + years(18), TODAY - 1)),
+                        "registered_on": iso(
+                            r.randint(min(life.born + years(18), TODAY - 1), TODAY - 1)
+                        ),
                         "dispensary": f"{city} regional mental health centre",
                     },
                 )
@@ -1176,7 +1180,7 @@ class Generator:
                 self.fines(life, "", TODAY - years(3))
             if r.random() < (0.03 if male else 0.006):
                 article, what, sentence = r.choice(CONVICTIONS)
-                convicted = r.randint(life.born + years(18), TODAY - 1)
+                convicted = r.randint(min(life.born + years(18), TODAY - 1), TODAY - 1)
                 court = f"{city} city court No. {r.randint(1, 4)}"
                 conviction = {"article": article, "description": what}
                 conviction |= {"convicted_on": iso(convicted), "court": court}

@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import ClassVar, NoReturn
 
@@ -44,7 +44,9 @@ from regbus.adapters.soap.xroad import (
 from regbus.adapters.views import View, XmlView
 from regbus.mocks.population import Population
 from regbus.mocks.soap import (
+    Content,
     SoapRequestError,
+    append_content,
     description_response,
     envelope_response,
     fault_response,
@@ -52,26 +54,16 @@ from regbus.mocks.soap import (
     read_envelope,
     truncated_response,
 )
+from regbus.mocks.soap import ServiceFault as ServiceFault  # re-exported: X-Road mocks raise it
 
 # The client every X-Road mock admits: what `regbus mocks --write-config` configures.
 REGBUS_CLIENT = XRoadIdentity("KZ-TEST", "GOV", "000000000001", "regbus")
 HASH_ALGORITHM = "http://www.w3.org/2001/04/xmlenc#sha512"
 REQUIRED_HEADERS = ("client", "service", "id", "protocolVersion")
-# A reply's content: text, a nested element, or repeated elements.
-Content = str | Mapping[str, "Content"] | Sequence[Mapping[str, "Content"]]
 
 
 class XRoadRefusal(Exception):
     """A request the security server refuses, with its X-Road fault code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class ServiceFault(Exception):
-    """A business refusal of the service (``code``: e.g. ``POLICY_NOT_FOUND``)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -106,7 +98,7 @@ class XRoadMock:
     def reply(self, name: str, **content: Content) -> etree._Element:
         """``<name>`` with children in the WSDL's namespace, in the order given."""
         element = self.schema.build(name)
-        _append(self.schema, element, content)
+        append_content(self.schema, element, content)
         return element
 
     def routes(self) -> list[web.RouteDef]:
@@ -183,16 +175,6 @@ class XRoadMock:
     def _fault(self, fault: ServiceFault, echo: list[etree._Element]) -> web.Response:
         detail = self.schema.build("ServiceFault", code=fault.code, message=fault.message)
         return fault_response("Client", fault.message, detail, echo)
-
-
-def _append(schema: PayloadSchema, parent: etree._Element, content: Mapping[str, Content]) -> None:
-    for name, value in content.items():
-        if isinstance(value, str):
-            if value:
-                etree.SubElement(parent, schema.qname(name)).text = value
-            continue
-        for item in [value] if isinstance(value, Mapping) else value:
-            _append(schema, etree.SubElement(parent, schema.qname(name)), item)
 
 
 def _request_hash(data: bytes) -> etree._Element:

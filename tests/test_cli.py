@@ -100,9 +100,15 @@ async def test_registries_table(embedded: Embedded) -> None:
     target = f"127.0.0.1:{embedded.bus.grpc_port}"
     code, out, _ = await regbus("registries", "--target", target)
     assert code == 0
-    lines = out.splitlines()
+    registries, profiles = out.split("\n\n")
+    lines = registries.splitlines()
     assert lines[0].split()[:3] == ["REGISTRY", "PROTOCOL", "BREAKER"]
     assert {"gbdfl", "zags", "vehicles", "insurance"} <= {line.split()[0] for line in lines[1:]}
+    gbdfl = next(line for line in lines if line.startswith("gbdfl "))
+    assert "personal" in gbdfl.split()
+    assert profiles.splitlines()[0].split() == ["PROFILE", "KEYS", "STEPS"]
+    roadside = next(line for line in profiles.splitlines() if line.startswith("roadside_check"))
+    assert "iin or plate" in roadside and "insurance.get_policy" in roadside
 
 
 async def test_serve_on_a_port_in_use_says_which(embedded: Embedded) -> None:
@@ -124,3 +130,47 @@ async def test_serve_refuses_a_population_for_registries_a_config_names(tmp_path
     code, _, err = await regbus("serve", "--config", str(config), "--population", "5")
     assert code == 2
     assert "--population" in err and "regbus mocks --population" in err
+
+
+async def test_compose_prints_a_table_of_parts_then_the_records(embedded: Embedded) -> None:
+    target = f"127.0.0.1:{embedded.bus.grpc_port}"
+    code, out, _ = await regbus("compose", "roadside_check", "iin=771130308916", "--target", target)
+    assert code == 0, out
+    summary, table, *records = out.split("\n\n")
+    assert summary == "roadside_check iin=771130308916: 8 part(s), 0 failed"
+    rows = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
+    assert "ON the narcology register" in rows["narcology"]
+    assert "revoked" in rows["licence"]
+    assert "777KZA09 expired" in rows["insurance"]
+    assert "inspection 777KZA09: expired" in rows["inspection"]
+    assert "criminal" not in rows  # not part of a roadside check
+    assert any(block.startswith("person (gbdfl.get_person iin=771130308916):") for block in records)
+    code, out, _ = await regbus(
+        "compose", "roadside_check", "plate=777KZA09", "--json", "--target", target
+    )
+    parts = json.loads(out)["parts"]
+    person = next(p for p in parts if p["step"] == "person")
+    assert person["response"]["record"]["person"]["iin"] == "771130308916"
+
+
+async def test_compose_refuses_an_unknown_profile_naming_the_known(embedded: Embedded) -> None:
+    target = f"127.0.0.1:{embedded.bus.grpc_port}"
+    code, _, err = await regbus("compose", "roadside", "iin=771130308916", "--target", target)
+    assert code == 1
+    assert "roadside_check" in err and "INVALID_ARGUMENT" in err
+
+
+async def test_demo_tells_the_roadside_and_citizen_stories() -> None:
+    code, out, err = await regbus("demo")
+    assert code == 0, err
+    roadside = out.split("$ regbus compose roadside_check iin=771130308916", 1)[1]
+    roadside = roadside.split("$ regbus compose", 1)[0]
+    assert "ON the narcology register" in roadside
+    assert "revoked" in roadside and "777KZA09 expired" in roadside
+    by_plate = out.split("$ regbus compose roadside_check plate=777KZA09", 1)[1]
+    assert "Dauren Maratuly Zhaksylykov" in by_plate.split("$ regbus", 1)[0]
+    citizen = out.split("$ regbus compose citizen_profile iin=850314354052", 1)[1]
+    citizen = citizen.split("\n4. ", 1)[0]
+    assert "Arman Serikuly Akhmetov" in citizen
+    assert "permanent registration" in citizen
+    assert citizen.count(" ok ") >= 5, citizen

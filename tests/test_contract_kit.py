@@ -23,7 +23,7 @@ def _run(pytester: pytest.Pytester, declaration: str) -> pytest.RunResult:
 
             get_vehicle, by_owner = VEHICLES.operations
             (get_person,) = GBDFL.operations
-            (list_acts,) = ZAGS.operations
+            list_acts = ZAGS.operation("list_acts")
             """
         )
         + textwrap.dedent(declaration)
