@@ -10,10 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from regbus.mocks.population import Population
-from regbus.mocks.rest import RestMock, echo_request_id, problem
+from regbus.mocks.rest import RestMock, bad_iin, echo_request_id, problem
 
 API = "/api/v1"
-IIN = re.compile(r"[0-9]{12}", re.ASCII)
 CODE = re.compile(r"[0-9]{16}", re.ASCII)
 
 
@@ -34,8 +33,8 @@ class AddressMock(RestMock):
 
     async def _registration(self, request: web.Request) -> web.Response:
         iin = request.match_info["iin"]
-        if not IIN.fullmatch(iin):
-            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        if refused := bad_iin(iin):
+            return refused
         row = self.registrations.get(iin)
         if row is None:
             return problem(

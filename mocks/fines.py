@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from regbus.mocks.population import Population, group
-from regbus.mocks.rest import RestMock, bad_plate, echo_request_id, problem
+from regbus.mocks.rest import RestMock, bad_iin, bad_plate, echo_request_id, problem
 
 API = "/api/v1"
-IIN = re.compile(r"^[0-9]{12}$")
 
 
 class FinesMock(RestMock):
@@ -32,8 +30,8 @@ class FinesMock(RestMock):
         iin, plate = request.query.get("iin"), request.query.get("plate")
         if bool(iin) == bool(plate):
             return problem(400, "Bad Request", "give exactly one of iin or plate", "BAD_QUERY")
-        if iin is not None and not IIN.match(iin):
-            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        if refused := bad_iin(iin):
+            return refused
         if refused := bad_plate(plate):
             return refused
         rows = self.by_iin.get(iin, []) if iin else self.by_plate.get(plate or "", [])

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from regbus.mocks.population import Population
-from regbus.mocks.rest import RestMock, echo_request_id, problem
+from regbus.mocks.rest import RestMock, bad_iin, echo_request_id, problem
 
 API = "/api/v1"
-IIN = re.compile(r"[0-9]{12}", re.ASCII)
 
 
 class HealthMock(RestMock):
@@ -28,8 +26,8 @@ class HealthMock(RestMock):
 
     async def _summary(self, request: web.Request) -> web.Response:
         iin = request.match_info["iin"]
-        if not IIN.fullmatch(iin):
-            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        if refused := bad_iin(iin):
+            return refused
         found = self.by_iin.get(iin)
         if found is None:
             return problem(404, "Not Found", f"no e-health record for IIN {iin}", "NOT_FOUND")

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from regbus.mocks.population import Population
-from regbus.mocks.rest import RestMock, echo_request_id, problem
+from regbus.mocks.rest import RestMock, bad_iin, echo_request_id, problem
 
 API = "/api/v1"
 
@@ -26,8 +26,8 @@ class LicencesMock(RestMock):
 
     async def _licence(self, request: web.Request) -> web.Response:
         iin = request.match_info["iin"]
-        if not iin.isdigit() or len(iin) != 12:
-            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        if refused := bad_iin(iin):
+            return refused
         found = self.by_iin.get(iin)
         if found is None:
             return problem(404, "Not Found", f"no driver licence for IIN {iin}", "NOT_FOUND")

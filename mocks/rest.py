@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
+IIN = re.compile(r"[0-9]{12}", re.ASCII)
 PLATE = re.compile(r"^[0-9A-Z]{6,9}$")
 VIN = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")
 
@@ -39,6 +40,13 @@ def problem(status: int, title: str, detail: str, code: str) -> web.Response:
     return web.Response(
         text=json.dumps(body), status=status, content_type="application/problem+json"
     )
+
+
+def bad_iin(iin: str | None) -> web.Response | None:
+    """A 400 for an IIN given but not 12 digits, else None."""
+    if iin is not None and not IIN.fullmatch(iin):
+        return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+    return None
 
 
 def bad_plate(plate: str | None) -> web.Response | None:

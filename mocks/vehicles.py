@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from regbus.mocks.population import Population, group
-from regbus.mocks.rest import RestMock, echo_request_id, plate_or_vin, problem
+from regbus.mocks.rest import RestMock, bad_iin, echo_request_id, plate_or_vin, problem
 
 API = "/api/v1"
 
@@ -41,8 +41,8 @@ class VehiclesMock(RestMock):
 
     async def _by_owner(self, request: web.Request) -> web.Response:
         iin = request.match_info["iin"]
-        if not iin.isdigit() or len(iin) != 12:
-            return problem(400, "Bad Request", f"malformed IIN {iin!r}", "BAD_IIN")
+        if refused := bad_iin(iin):
+            return refused
         items = [_vehicle(v) for v in self.by_owner.get(iin, ())]
         return web.json_response({"items": items}, headers=echo_request_id(request))
 

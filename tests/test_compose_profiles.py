@@ -207,3 +207,50 @@ async def test_list_registries_shows_each_profile_with_its_steps(
     assert licence.params["iin"] == "{iin} | {vehicle.owner_iin}"
     gbdfl = next(r for r in listed.registries if r.id == "gbdfl")
     assert list(gbdfl.sensitivity) == ["personal"]
+
+
+async def test_roadside_check_by_iin_and_by_plate_tells_daurens_story(
+    stub: bus_pb2_grpc.RegistryBusStub,
+) -> None:
+    steps = by_step(await compose(stub, "roadside_check", iin=DAUREN))
+    assert "criminal" not in {p.registry for parts in steps.values() for p in parts}
+    narcology = steps["narcology"][0].response.record.register_check
+    assert (narcology.register, narcology.registered) == ("narcology", True)
+    assert not steps["psychiatry"][0].response.record.register_check.registered
+    licence = steps["licence"][0].response.record.licence
+    assert licence.status == records_pb2.LICENCE_STATUS_REVOKED
+    assert [v.plate for v in steps["vehicles"][0].response.record.vehicles.vehicles] == [PLATE]
+    (policy,) = steps["insurance"][0].response.record.policies.policies
+    assert policy.status == records_pb2.POLICY_STATUS_EXPIRED
+    inspection = steps["inspection"][0].response.record.inspection
+    assert inspection.status == records_pb2.INSPECTION_STATUS_EXPIRED
+    by_plate = by_step(await compose(stub, "roadside_check", plate=PLATE))
+    assert by_plate["person"][0].response.record.person.iin == DAUREN
+
+
+async def test_roadside_check_with_insurance_hanging_answers_in_time(
+    stub: bus_pb2_grpc.RegistryBusStub, bus: Embedded
+) -> None:
+    bus.mocks.faults.set("insurance", parse_fault("hang"))
+    started = time.monotonic()
+    response = await compose(stub, "roadside_check", deadline=2.0, iin=DAUREN)
+    assert time.monotonic() - started < 2.0
+    failed = [p for p in response.parts if p.WhichOneof("result") == "error"]
+    assert [(p.registry, p.error.reason) for p in failed] in (
+        [("insurance", "DEADLINE_EXCEEDED")],
+        [("insurance", "REGISTRY_TIMEOUT")],
+    )
+    assert len(response.parts) == 8
+
+
+async def test_citizen_profile_shows_the_counter_view(stub: bus_pb2_grpc.RegistryBusStub) -> None:
+    steps = by_step(await compose(stub, "citizen_profile", iin="690214412868"))
+    # No civil act names her: ZAGS does not know her, and only that part says so.
+    assert steps.pop("civil_acts")[0].error.reason == "NOT_FOUND"
+    assert all(p.WhichOneof("result") == "response" for ps in steps.values() for p in ps)
+    (apartment,) = steps["property"][0].response.record.properties.properties
+    assert apartment.encumbered
+    assert steps["tax_debt"][0].response.record.tax_debt.total > 0
+    assert steps["pension"][0].response.record.pension.contributions
+    registration = steps["registration"][0].response.record.registration
+    assert registration.address.city == "Almaty"

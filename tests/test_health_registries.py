@@ -15,6 +15,7 @@ from regbus.mocks.narcology import NarcologyMock
 from regbus.mocks.population import Population
 from regbus.mocks.psychiatry import PsychiatryMock
 from regbus.v1 import bus_pb2_grpc, records_pb2
+from tests.registries import day
 from tests.test_bus_integration import query
 
 ARMAN, DAUREN, CHILD = "850314354052", "771130308916", "261005565684"
@@ -22,16 +23,12 @@ DEMO = (ARMAN, "920721425717", CHILD, DAUREN, "690214412868", "550601388798", "8
 UNKNOWN = "940512410508"
 
 
-def _day(date: records_pb2.Date) -> str:
-    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
-
-
 async def test_narcology_register(stub: bus_pb2_grpc.RegistryBusStub) -> None:
     answer = await query(stub, "narcology", "check_registration", iin=DAUREN)
     check = answer.record.register_check
     assert answer.record.type == "regbus.v1.RegisterCheck"
     assert (check.iin, check.register, check.registered) == (DAUREN, "narcology", True)
-    assert _day(check.registered_on) == "2023-05-17"
+    assert day(check.registered_on) == "2023-05-17"
     assert check.dispensary == "Karaganda regional narcology centre"
     for iin in (ARMAN, UNKNOWN):  # the register cannot tell a stranger from anyone else
         no = (await query(stub, "narcology", "check_registration", iin=iin)).record
@@ -47,7 +44,7 @@ async def test_psychiatric_register(stub: bus_pb2_grpc.RegistryBusStub) -> None:
         await query(stub, "psychiatry", "check_registration", iin=row["iin"])
     ).record.register_check
     assert (check.iin, check.register, check.registered) == (row["iin"], "psychiatry", True)
-    assert (_day(check.registered_on), check.dispensary) == (
+    assert (day(check.registered_on), check.dispensary) == (
         row["registered_on"],
         row["dispensary"],
     )
@@ -79,10 +76,10 @@ async def test_health_summaries(stub: bus_pb2_grpc.RegistryBusStub) -> None:
     summary = answer.record.health
     assert answer.record.type == "regbus.v1.HealthSummary"
     assert (summary.iin, summary.clinic) == (ARMAN, "Astana city polyclinic No. 4")
-    assert _day(summary.attached_on) == "2019-09-10"
+    assert day(summary.attached_on) == "2019-09-10"
     assert (summary.disability_group, list(summary.vaccinations)) == ("", [])
     child = (await query(stub, "health", "get_summary", iin=CHILD)).record.health
-    assert [(v.vaccine, _day(v.date)) for v in child.vaccinations] == [
+    assert [(v.vaccine, day(v.date)) for v in child.vaccinations] == [
         ("BCG", "2026-10-06"),
         ("Hepatitis B 1", "2026-10-06"),
     ]

@@ -9,14 +9,11 @@ import pytest
 from regbus.bus.client import CallFailed
 from regbus.mocks.population import Population, group
 from regbus.v1 import bus_pb2_grpc, records_pb2
+from tests.registries import day
 from tests.test_bus_integration import query
 
 ARMAN, NATALYA = "850314354052", "881225416427"
 DEMO = (ARMAN, "920721425717", "261005565684", "771130308916", "690214412868", NATALYA)
-
-
-def _day(date: records_pb2.Date) -> str:
-    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
 
 
 async def test_residence_registrations(stub: bus_pb2_grpc.RegistryBusStub) -> None:
@@ -24,7 +21,7 @@ async def test_residence_registrations(stub: bus_pb2_grpc.RegistryBusStub) -> No
     temporary = answer.record.registration
     assert answer.record.type == "regbus.v1.ResidenceRegistration"
     assert temporary.kind == records_pb2.REGISTRATION_KIND_TEMPORARY
-    assert (_day(temporary.registered_on), _day(temporary.valid_to)) == ("2026-03-02", "2027-03-01")
+    assert (day(temporary.registered_on), day(temporary.valid_to)) == ("2026-03-02", "2027-03-01")
     assert temporary.address == records_pb2.Address(
         code="0200000000045678",
         region_code="02",
@@ -72,7 +69,7 @@ async def test_land_parcels(stub: bus_pb2_grpc.RegistryBusStub) -> None:
         row["area_ha"],
         row["region"],
     )
-    assert (parcel.owner, _day(parcel.acquired_on)) == (row["owner"], row["acquired_on"])
+    assert (parcel.owner, day(parcel.acquired_on)) == (row["owner"], row["acquired_on"])
     owned = await query(stub, "land", "get_parcel", owner=row["owner"])
     assert parcel in owned.record.parcels.parcels
     farms = group(Population.load().parcels.values(), "owner")

@@ -11,27 +11,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from regbus.adapters.base import CallContext
-from regbus.adapters.declared import declared
 from regbus.adapters.errors import InvalidParameter, RegbusError, RegistryRejected, SubjectNotFound
 from regbus.adapters.kindergarten import KINDERGARTEN, UNQUEUED, UNQUEUED_TOO
 from regbus.adapters.migration import MIGRATION, MOVE
 from regbus.adapters.mobile import MOBILE
 from regbus.adapters.pki import PKI
-from regbus.bus.config import Config, with_endpoints
-from regbus.bus.router import Router
 from regbus.mocks.kindergarten import KindergartenMock
 from regbus.mocks.migration import MigrationMock
 from regbus.mocks.mobile import MobileMock
 from regbus.mocks.people import AS_OF
 from regbus.mocks.pki import PkiMock
 from regbus.mocks.population import Population
-from regbus.mocks.server import MockServer
-from regbus.monitoring.metrics import Metrics
 from regbus.v1 import records_pb2
-from tests.conftest import TEST_POLICY
+from tests.registries import Routed, day, routed
 
 ARMAN, ALIKHAN, NATALYA = "850314354052", "261005565684", "881225416427"
 ZHANSAYA, UNKNOWN = "010101660915", "940512410508"
@@ -39,21 +33,10 @@ CONTEXT = CallContext(request_id="test-service-registries", client_id="tests")
 
 
 @dataclass
-class Services:
-    router: Router
-    population: Population
+class Services(Routed):
     migration: MigrationMock
     kindergarten: KindergartenMock
     mobile: MobileMock
-
-    async def record(self, registry: str, operation: str, **params: str) -> Any:
-        answer = await self.router.query(registry, operation, params, CONTEXT)
-        return getattr(answer.record, answer.record.WhichOneof("kind"))
-
-    async def failure(self, registry: str, operation: str, **params: str) -> RegbusError:
-        with pytest.raises(RegbusError) as caught:
-            await self.router.query(registry, operation, params, CONTEXT)
-        return caught.value
 
 
 @pytest.fixture
@@ -61,22 +44,9 @@ async def services() -> AsyncIterator[Services]:
     population = Population.load()
     migration, kindergarten = MigrationMock(population), KindergartenMock(population)
     mobile = MobileMock(population)
-    mocks = MockServer(
-        [migration, kindergarten, mobile, PkiMock(population)], population=population
-    )
-    await mocks.start("127.0.0.1", 0)
-    adapters = {s.registry: declared(s) for s in (MIGRATION, KINDERGARTEN, MOBILE, PKI)}
-    config = with_endpoints(Config(policy=TEST_POLICY, source="test"), mocks.adapter_endpoints())
-    router = Router(config, adapters, Metrics(CollectorRegistry()))
-    try:
+    mocks = [migration, kindergarten, mobile, PkiMock(population)]
+    async with routed(mocks, (MIGRATION, KINDERGARTEN, MOBILE, PKI), population) as router:
         yield Services(router, population, migration, kindergarten, mobile)
-    finally:
-        await router.aclose()
-        await mocks.stop()
-
-
-def day(date: records_pb2.Date) -> str:
-    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
 
 
 def rejected(error: RegbusError, code: str) -> bool:
@@ -87,7 +57,7 @@ def rejected(error: RegbusError, code: str) -> bool:
 
 
 async def test_the_demo_foreigners_registration(services: Services) -> None:
-    registration = await services.record("migration", "get_registration", iin=NATALYA)
+    registration = await services.content("migration", "get_registration", iin=NATALYA)
     assert (registration.iin, registration.citizenship, registration.document_number) == (
         NATALYA,
         "RUS",
@@ -100,7 +70,7 @@ async def test_the_demo_foreigners_registration(services: Services) -> None:
         "2027-03-01",
     )
     assert registration.registration_number.startswith("TR-2026-")
-    by_document = await services.record(
+    by_document = await services.content(
         "migration", "get_registration", document_number="75 1234567"
     )
     assert by_document == registration
@@ -110,9 +80,9 @@ async def test_the_demo_foreigners_registration(services: Services) -> None:
 
 async def test_register_temporary_registers_once_per_key(services: Services) -> None:
     before = len(services.migration.registrations)
-    old = await services.record("migration", "get_registration", iin=NATALYA)
-    first = await services.record("migration", "register_temporary", **MOVE)
-    again = await services.record("migration", "register_temporary", **MOVE)
+    old = await services.content("migration", "get_registration", iin=NATALYA)
+    first = await services.content("migration", "register_temporary", **MOVE)
+    again = await services.content("migration", "register_temporary", **MOVE)
     assert again == first
     assert len(services.migration.registrations) == before + 1
     assert first.registration_number != old.registration_number
@@ -122,7 +92,7 @@ async def test_register_temporary_registers_once_per_key(services: Services) -> 
         MOVE["valid_to"],
     )
     assert day(first.registered_on) == AS_OF.isoformat()
-    assert await services.record("migration", "get_registration", iin=NATALYA) == first
+    assert await services.content("migration", "get_registration", iin=NATALYA) == first
     (replaced,) = [
         row
         for row in services.migration.registrations
@@ -131,7 +101,7 @@ async def test_register_temporary_registers_once_per_key(services: Services) -> 
     assert (replaced["iin"], replaced["status"]) == (NATALYA, "REPLACED")
 
     # A new key asking for the active registration exactly changes nothing.
-    same = await services.record(
+    same = await services.content(
         "migration", "register_temporary", **MOVE | {"idempotency_key": "another-key-0001"}
     )
     assert same == first and len(services.migration.registrations) == before + 1
@@ -139,7 +109,7 @@ async def test_register_temporary_registers_once_per_key(services: Services) -> 
     longer = MOVE | {"valid_to": "2027-09-30"}
     error = await services.failure("migration", "register_temporary", **longer)
     assert rejected(error, "IDEMPOTENCY_KEY_REUSED")
-    extended = await services.record(
+    extended = await services.content(
         "migration", "register_temporary", **longer | {"idempotency_key": "another-key-0002"}
     )
     assert extended.registration_number not in (first.registration_number, "")
@@ -168,7 +138,7 @@ async def test_register_temporary_refusals(
 
 
 async def test_the_demo_child_in_the_astana_queue(services: Services) -> None:
-    entry = await services.record("kindergarten", "get_queue_position", child_iin=ALIKHAN)
+    entry = await services.content("kindergarten", "get_queue_position", child_iin=ALIKHAN)
     assert (entry.child_iin, entry.city, day(entry.queued_on)) == (ALIKHAN, "Astana", "2026-10-15")
     assert entry.status == records_pb2.QUEUE_STATUS_WAITING and not entry.kindergarten
     ahead = [
@@ -192,8 +162,8 @@ def waiting(services: Services, city: str) -> int:
 async def test_enqueue_twice_with_one_key_queues_once(services: Services) -> None:
     before = waiting(services, "Shymkent")
     params = {"child_iin": UNQUEUED, "city": "Shymkent", "idempotency_key": "queue-key-0001"}
-    first = await services.record("kindergarten", "enqueue", **params)
-    again = await services.record("kindergarten", "enqueue", **params)
+    first = await services.content("kindergarten", "enqueue", **params)
+    again = await services.content("kindergarten", "enqueue", **params)
     assert again == first and waiting(services, "Shymkent") == before + 1
     assert (first.city, first.position, first.status) == (
         "Shymkent",
@@ -201,7 +171,7 @@ async def test_enqueue_twice_with_one_key_queues_once(services: Services) -> Non
         records_pb2.QUEUE_STATUS_WAITING,
     )
     assert day(first.queued_on) == AS_OF.isoformat()
-    read = await services.record("kindergarten", "get_queue_position", child_iin=UNQUEUED)
+    read = await services.content("kindergarten", "get_queue_position", child_iin=UNQUEUED)
     assert read == first
     # The next child comes right after: the queue grew by one.
     params_too = {
@@ -209,13 +179,13 @@ async def test_enqueue_twice_with_one_key_queues_once(services: Services) -> Non
         "city": "Shymkent",
         "idempotency_key": "queue-key-0002",
     }
-    second = await services.record("kindergarten", "enqueue", **params_too)
+    second = await services.content("kindergarten", "enqueue", **params_too)
     assert second.position == before + 2
 
 
 async def test_enqueue_refuses_a_child_already_queued(services: Services) -> None:
     params = {"child_iin": UNQUEUED, "city": "Shymkent", "idempotency_key": "queue-key-0001"}
-    await services.record("kindergarten", "enqueue", **params)
+    await services.content("kindergarten", "enqueue", **params)
     before = dict(services.kindergarten.waiting)
     for child, key in ((UNQUEUED, "queue-key-0002"), (ALIKHAN, "queue-key-0003")):
         params = {"child_iin": child, "city": "Shymkent", "idempotency_key": key}
@@ -230,7 +200,7 @@ async def test_enqueue_refuses_a_child_already_queued(services: Services) -> Non
 
 
 async def test_phone_status_of_the_demo_subjects(services: Services) -> None:
-    phone = await services.record("mobile", "get_phone_status", iin=ZHANSAYA)
+    phone = await services.content("mobile", "get_phone_status", iin=ZHANSAYA)
     assert (phone.iin, phone.has_phone, phone.phone_masked, phone.operator) == (
         ZHANSAYA,
         True,
@@ -238,7 +208,7 @@ async def test_phone_status_of_the_demo_subjects(services: Services) -> None:
         "Tele2",
     )
     assert day(phone.registered_on) == "2019-02-11"
-    none = await services.record("mobile", "get_phone_status", iin=ALIKHAN)
+    none = await services.content("mobile", "get_phone_status", iin=ALIKHAN)
     assert (none.iin, none.has_phone, none.phone_masked) == (ALIKHAN, False, "")
     assert isinstance(
         await services.failure("mobile", "get_phone_status", iin=UNKNOWN), SubjectNotFound
@@ -247,7 +217,7 @@ async def test_phone_status_of_the_demo_subjects(services: Services) -> None:
 
 async def send(services: Services, key: str = "send-key-0001") -> tuple[Any, str]:
     """A code sent to Zhansaya: the answer and the code from the mock's outbox."""
-    sent = await services.record("mobile", "send_code", iin=ZHANSAYA, idempotency_key=key)
+    sent = await services.content("mobile", "send_code", iin=ZHANSAYA, idempotency_key=key)
     texted = services.mobile.outbox[-1]
     assert (texted.code_id, texted.phone) == (sent.code_id, "+77071234567")
     assert texted.code not in [value for _, value in sent.ListFields()]
@@ -255,7 +225,7 @@ async def send(services: Services, key: str = "send-key-0001") -> tuple[Any, str
 
 
 async def verify(services: Services, code_id: str, code: str, key: str) -> Any:
-    return await services.record(
+    return await services.content(
         "mobile", "verify_code", code_id=code_id, code=code, idempotency_key=key
     )
 
@@ -337,7 +307,7 @@ async def test_codes_run_out_expire_and_are_replaced(services: Services) -> None
 
 async def test_the_demo_signing_certificate(services: Services) -> None:
     serial = "5F3A9C1E7B2D4086A1C3E5F7092B4D6E8A0C1E3F"
-    certificate = await services.record("pki", "check_certificate", serial=serial)
+    certificate = await services.content("pki", "check_certificate", serial=serial)
     assert (certificate.serial, certificate.iin, certificate.kind) == (serial, ARMAN, "SIGN")
     assert certificate.status == records_pb2.CERTIFICATE_STATUS_VALID
     assert (day(certificate.valid_from), day(certificate.valid_to)) == ("2026-02-10", "2027-02-10")

@@ -9,27 +9,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from regbus.adapters.base import CallContext
-from regbus.adapters.declared import declared
 from regbus.adapters.errors import RegistryRejected, SubjectNotFound
 from regbus.adapters.gbdul import GBDUL, NEVER_ISSUED
 from regbus.adapters.identifiers import bin_problem, iin_problem
 from regbus.adapters.iin import IIN
 from regbus.adapters.pension import PENSION
 from regbus.adapters.tax import TAX
-from regbus.bus.config import Config, with_endpoints
-from regbus.bus.router import Router
 from regbus.mocks.gbdul import GbdulMock
 from regbus.mocks.iin import IinMock
 from regbus.mocks.pension import PensionMock
 from regbus.mocks.population import Population
-from regbus.mocks.server import MockServer
 from regbus.mocks.tax import TaxMock
-from regbus.monitoring.metrics import Metrics
 from regbus.v1 import records_pb2
-from tests.conftest import TEST_POLICY
+from tests.registries import Routed, day, routed
 
 ARMAN, GULNARA, ALIKHAN, UNKNOWN = "850314354052", "690214412868", "261005565684", "940512410508"
 DALA = "150540001233"
@@ -37,42 +31,17 @@ CONTEXT = CallContext(request_id="test-shep-registries", client_id="tests")
 
 
 @dataclass
-class Shep:
-    router: Router
-    population: Population
+class Shep(Routed):
     iin: IinMock
-
-    async def record(self, registry: str, operation: str, **params: str) -> records_pb2.Record:
-        answer = await self.router.query(registry, operation, params, CONTEXT)
-        return answer.record
-
-    async def failure(self, registry: str, operation: str, **params: str) -> Exception:
-        with pytest.raises(Exception) as caught:
-            await self.router.query(registry, operation, params, CONTEXT)
-        return caught.value
 
 
 @pytest.fixture
 async def shep() -> AsyncIterator[Shep]:
     population = Population.load()
     iin = IinMock(population)
-    mocks = MockServer(
-        [iin, GbdulMock(population), TaxMock(population), PensionMock(population)],
-        population=population,
-    )
-    await mocks.start("127.0.0.1", 0)
-    adapters = {spec.registry: declared(spec) for spec in (IIN, GBDUL, TAX, PENSION)}
-    config = with_endpoints(Config(policy=TEST_POLICY, source="test"), mocks.adapter_endpoints())
-    router = Router(config, adapters, Metrics(CollectorRegistry()))
-    try:
+    mocks = [iin, GbdulMock(population), TaxMock(population), PensionMock(population)]
+    async with routed(mocks, (IIN, GBDUL, TAX, PENSION), population) as router:
         yield Shep(router, population, iin)
-    finally:
-        await router.aclose()
-        await mocks.stop()
-
-
-def day(date: records_pb2.Date) -> str:
-    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
 
 
 async def test_the_demo_entity_and_its_director(shep: Shep) -> None:

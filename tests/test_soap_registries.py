@@ -9,26 +9,20 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from regbus.adapters.base import CallContext
 from regbus.adapters.benefits import BENEFITS
 from regbus.adapters.criminal import CRIMINAL
-from regbus.adapters.declared import declared
 from regbus.adapters.errors import InvalidParameter, RegistryRejected, SubjectNotFound
 from regbus.adapters.realestate import REALESTATE
 from regbus.adapters.zags import ZAGS
-from regbus.bus.config import Config, with_endpoints
-from regbus.bus.router import Router
 from regbus.mocks.benefits import BenefitsMock
 from regbus.mocks.criminal import CriminalMock
 from regbus.mocks.population import Population
 from regbus.mocks.realestate import RealEstateMock
-from regbus.mocks.server import MockServer
 from regbus.mocks.zags import ZagsMock
-from regbus.monitoring.metrics import Metrics
 from regbus.v1 import records_pb2
-from tests.conftest import TEST_POLICY
+from tests.registries import Routed, day, routed
 
 ARMAN, AIGERIM, ALIKHAN = "850314354052", "920721425717", "261005565684"
 DAUREN, GULNARA, UNKNOWN = "771130308916", "690214412868", "940512410508"
@@ -40,43 +34,18 @@ CONTEXT = CallContext(request_id="test-soap-registries", client_id="tests")
 
 
 @dataclass
-class Soap:
-    router: Router
+class Soap(Routed):
     zags: ZagsMock
     benefits: BenefitsMock
-
-    async def record(self, registry: str, operation: str, **params: str) -> records_pb2.Record:
-        answer = await self.router.query(registry, operation, params, CONTEXT)
-        return answer.record
-
-    async def failure(self, registry: str, operation: str, **params: str) -> Exception:
-        with pytest.raises(Exception) as caught:
-            await self.router.query(registry, operation, params, CONTEXT)
-        return caught.value
 
 
 @pytest.fixture
 async def soap() -> AsyncIterator[Soap]:
     population = Population.load()
     zags, benefits = ZagsMock(population), BenefitsMock(population)
-    mocks = MockServer(
-        [zags, benefits, RealEstateMock(population), CriminalMock(population)],
-        population=population,
-    )
-    await mocks.start("127.0.0.1", 0)
-    specs = (ZAGS, BENEFITS, REALESTATE, CRIMINAL)
-    adapters = {spec.registry: declared(spec) for spec in specs}
-    config = with_endpoints(Config(policy=TEST_POLICY, source="test"), mocks.adapter_endpoints())
-    router = Router(config, adapters, Metrics(CollectorRegistry()))
-    try:
-        yield Soap(router, zags, benefits)
-    finally:
-        await router.aclose()
-        await mocks.stop()
-
-
-def day(date: records_pb2.Date) -> str:
-    return f"{date.year:04d}-{date.month:02d}-{date.day:02d}"
+    mocks = [zags, benefits, RealEstateMock(population), CriminalMock(population)]
+    async with routed(mocks, (ZAGS, BENEFITS, REALESTATE, CRIMINAL), population) as router:
+        yield Soap(router, population, zags, benefits)
 
 
 async def test_the_demo_apartment_under_an_arrest(soap: Soap) -> None:
