@@ -1,7 +1,8 @@
 """The ``regbus`` command line.
 
-regbus serve [--config FILE] [--grpc-port N] [--http-port N] [--workers N]
-regbus mocks [--port N] [--write-config FILE] [--population N] [--seed S]
+regbus serve [--config FILE]... [--grpc-port N] [--http-port N] [--workers N]
+regbus mocks [--port N] [--write-config FILE] [--public-url URL] [--population N] [--seed S]
+regbus config show [--config FILE]... [--json]
 regbus fault [REGISTRY [MODE]] [--mocks HOST:PORT]
 regbus call REGISTRY OPERATION key=value... [--target HOST:PORT]
 regbus registries [--target HOST:PORT]
@@ -30,8 +31,10 @@ from regbus.bus.config import (
     ConfigError,
     check_workers,
     config_text,
-    load_config,
+    layered,
+    load_layers,
     mentions,
+    show_value,
     with_endpoints,
 )
 from regbus.bus.embedded import DEFAULT_MOCKS_PORT
@@ -86,7 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", help="run the bus (with built-in mock registries unless --config)"
     )
-    serve.add_argument("--config", type=Path, help="TOML configuration; without it, built-in mocks")
+    serve.add_argument(
+        "--config",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="TOML configuration; repeat it to layer files (later ones win key by key), then"
+        " REGBUS_<SECTION>__<KEY> variables win; without it, built-in mocks",
+    )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 50051)")
     serve.add_argument("--http-port", type=int, help="metrics/status HTTP port (default 8081)")
@@ -121,8 +131,35 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write a bus configuration pointing at these mocks",
     )
+    mocks.add_argument(
+        "--public-url",
+        type=_base_url,
+        metavar="URL",
+        help="base URL the written configuration calls the mocks at (default: where they"
+        " listen), e.g. http://mocks:8090 for a bus in another container",
+    )
     _population_options(mocks)
     mocks.set_defaults(run=_mocks)
+
+    config = sub.add_parser("config", help="the configuration the bus would run with")
+    config_sub = config.add_subparsers(required=True, metavar="ACTION")
+    show = config_sub.add_parser(
+        "show",
+        help="every value of the merged configuration and the file or variable it came from",
+        description="Print the configuration `regbus serve` would run with, from the files"
+        " (later ones win key by key) and the REGBUS_<SECTION>__<KEY> variables, one value"
+        " a line with the file or variable that set it and the values it replaced.",
+    )
+    show.add_argument(
+        "--config", type=Path, action="append", metavar="FILE", help="a TOML file; repeatable"
+    )
+    show.add_argument("--json", action="store_true", help="JSON for machines")
+    show.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print passwords, secrets and tokens instead of ***",
+    )
+    show.set_defaults(run=_config_show)
 
     fault = sub.add_parser(
         "fault",
@@ -245,7 +282,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _serve_config(args: argparse.Namespace) -> Config:
-    config = load_config(args.config) if args.config else Config(source="built-in mock registries")
+    if args.config:
+        config = load_layers(args.config, os.environ)
+    else:
+        config = load_layers([], os.environ, source="built-in mock registries")
     overrides = {
         "host": args.host,
         "grpc_port": args.grpc_port,
@@ -267,8 +307,8 @@ async def _supervise(args: argparse.Namespace, config: Config) -> int:
     log = logging.getLogger("regbus")
     stopping = _stop_signal()
     command = [sys.executable, "-m", "regbus.bus.cli", "serve"]
-    if args.config is not None:
-        command += ["--config", str(args.config.resolve())]
+    for path in args.config or ():
+        command += ["--config", str(path.resolve())]
     if not args.quiet_audit:
         command.append("--audit")
     with private_folder() as folder:
@@ -489,8 +529,17 @@ def _population_options(parser: argparse.ArgumentParser, which: str = "") -> Non
 
 def _mocks(args: argparse.Namespace) -> int:
     population = _population(args.population, args.seed)
-    _run(_mocks_async(args.host, args.port, args.write_config, population))
+    _run(_mocks_async(args.host, args.port, args.write_config, population, args.public_url))
     return 0
+
+
+def _base_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"must be an http:// or https:// URL, got {text!r}")
+    return text.rstrip("/")
 
 
 def _population(size: int | None, seed: int | None) -> Population:
@@ -516,7 +565,11 @@ def _population(size: int | None, seed: int | None) -> Population:
 
 
 async def _mocks_async(
-    host: str, port: int, write_config: Path | None, population: Population
+    host: str,
+    port: int,
+    write_config: Path | None,
+    population: Population,
+    public_url: str | None = None,
 ) -> None:
     from regbus.bus.plugins import GROUP, installed
     from regbus.mocks.server import MockServer
@@ -534,8 +587,13 @@ async def _mocks_async(
             log.info("mock %s has no adapter installed; the bus cannot call it yet", registry)
         if write_config is not None:
             endpoints = server.adapter_endpoints()
+            if public_url is not None:
+                endpoints = {
+                    rid: replace(e, url=public_url + e.url.removeprefix(server.base_url))
+                    for rid, e in endpoints.items()
+                }
             text = config_text(endpoints, comment=CONFIG_COMMENT, disabled=lonely)
-            await asyncio.to_thread(write_config.write_text, text, "utf-8")
+            await asyncio.to_thread(_write_whole, write_config, text)
             log.info("wrote %s; run: regbus serve --config %s", write_config, write_config)
         log.info(
             "mock registries at %s; change one with: regbus fault REGISTRY MODE --mocks %s",
@@ -548,6 +606,58 @@ async def _mocks_async(
 
 
 CONFIG_COMMENT = "regbus configuration written by `regbus mocks`."
+
+
+def _write_whole(path: Path, text: str) -> None:
+    """Write ``path`` so that a reader never sees half of it (a bus waiting for the file)."""
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    part.write_text(text, "utf-8")
+    os.replace(part, path)
+
+
+# config ---------------------------------------------------------------------------------------
+
+SECRET_WORDS = ("password", "secret", "token")
+
+
+def _config_show(args: argparse.Namespace) -> int:
+    """``regbus config show``: the merged configuration, each value with its origin."""
+    merged = layered(args.config or [], os.environ)
+
+    def shown(path: tuple[str, ...], value: object) -> object:
+        hidden = any(word in path[-1].lower() for word in SECRET_WORDS)
+        return "***" if hidden and not args.show_secrets and value != "" else value
+
+    if args.json:
+        body = {
+            "files": [str(path) for path in args.config or ()],
+            "settings": [
+                {
+                    "key": s.key,
+                    "value": shown(s.path, s.value),
+                    "origin": s.origin,
+                    "shadowed": [
+                        {"origin": origin, "value": shown(s.path, value)}
+                        for origin, value in s.shadowed
+                    ],
+                }
+                for s in merged.settings
+            ],
+        }
+        print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
+        return 0
+    lines = [(f"{s.key} = {show_value(shown(s.path, s.value))}", s) for s in merged.settings]
+    width = min(max((len(text) for text, _ in lines), default=0), 60)
+    for text, setting in lines:
+        note = setting.origin
+        if setting.shadowed:
+            had = ", ".join(
+                f"{origin} had {show_value(shown(setting.path, value))}"
+                for origin, value in setting.shadowed
+            )
+            note += f" ({had})"
+        print(f"{text.ljust(width)}   # {note}")
+    return 0
 
 
 def _fault(args: argparse.Namespace) -> int:
