@@ -175,6 +175,15 @@ class Operation:
 
 
 @dataclass(frozen=True)
+class Probe:
+    """A cheap call that tells whether the registry answers: its health operation, or a
+    read of a subject it knows. Any answer, "not found" included, means it is up."""
+
+    operation: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Shep:
     """ШЭП SyncChannel: ``service_id`` behind the gateway, payloads in ``payload`` (an XSD)."""
 
@@ -222,6 +231,9 @@ class Registry:
     wire: Wire | None = None
     protocol: WireStyle | Literal[""] = ""
     sensitivity: tuple[Sensitivity, ...] = ("personal",)
+    # How the bus checks the registry when nobody calls it; by default the first read
+    # operation's sample subject.
+    probe: Probe | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "operations", tuple(self.operations))
@@ -235,3 +247,12 @@ class Registry:
 
     def operation(self, name: str) -> Operation | None:
         return next((op for op in self.operations if op.name == name), None)
+
+    def probe_call(self) -> Probe | None:
+        """The declared probe, or a read of the first read operation's sample subject."""
+        if self.probe is not None:
+            return self.probe
+        for op in self.operations:
+            if not op.writes and op.sample is not None:
+                return Probe(op.name, dict(op.sample.known))
+        return None

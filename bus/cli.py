@@ -38,6 +38,7 @@ from regbus.bus.config import (
     with_endpoints,
 )
 from regbus.bus.embedded import DEFAULT_MOCKS_PORT
+from regbus.bus.logs import FORMATS, LEVELS, configure_logging
 from regbus.bus.plugins import PluginError
 
 if TYPE_CHECKING:
@@ -53,15 +54,11 @@ T = TypeVar("T")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    worker = getattr(args, "worker", None)
-    tag = "" if worker is None else f" [worker {worker} pid %(process)d]"
-    logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
-        format=f"%(asctime)s %(levelname)s %(name)s{tag}: %(message)s",
-        stream=sys.stderr,
+    configure_logging(
+        getattr(args, "log_format", "text"),
+        getattr(args, "log_level", "INFO"),
+        worker=getattr(args, "worker", None),
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("zeep").setLevel(logging.WARNING)  # its DEBUG log shows ШЭП passwords
     if getattr(args, "quiet_audit", True):
         logging.getLogger("regbus.audit").setLevel(logging.WARNING)
     try:
@@ -122,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--worker-endpoints", type=Path, help=argparse.SUPPRESS)
     serve.set_defaults(run=_serve)
 
+    _logging(serve)
     mocks = sub.add_parser("mocks", help="run the mock registries standalone")
+    _logging(mocks)
     mocks.add_argument("--host", default="127.0.0.1")
     mocks.add_argument("--port", type=int, default=DEFAULT_MOCKS_PORT)
     mocks.add_argument(
@@ -213,6 +212,18 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="a first look: everything above in one go")
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _logging(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="text lines for people, or one JSON object per line (default text)",
+    )
+    parser.add_argument(
+        "--log-level", choices=LEVELS, default="INFO", type=str.upper, help="default INFO"
+    )
 
 
 def _caller(parser: argparse.ArgumentParser) -> None:
@@ -311,6 +322,7 @@ async def _supervise(args: argparse.Namespace, config: Config) -> int:
         command += ["--config", str(path.resolve())]
     if not args.quiet_audit:
         command.append("--audit")
+    command += ["--log-format", args.log_format, "--log-level", args.log_level]
     with private_folder() as folder:
         mocks = None
         endpoints = None

@@ -49,6 +49,15 @@ async def regbus(*args: str) -> AsyncIterator[asyncio.subprocess.Process]:
 @contextlib.asynccontextmanager
 async def bus(*args: str) -> AsyncIterator[bus_pb2_grpc.RegistryBusStub]:
     """``regbus serve ARGS`` until it answers gRPC."""
+    async with serve(*args) as (stub, _):
+        yield stub
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    *args: str,
+) -> AsyncIterator[tuple[bus_pb2_grpc.RegistryBusStub, asyncio.subprocess.Process]]:
+    """``regbus serve ARGS`` until it answers gRPC: a stub and the process."""
     port = free_port()
     ports = ("--grpc-port", str(port), "--http-port", str(free_port()))
     async with (
@@ -61,7 +70,7 @@ async def bus(*args: str) -> AsyncIterator[bus_pb2_grpc.RegistryBusStub]:
             assert process.stderr is not None
             process.terminate()
             raise AssertionError((await process.stderr.read()).decode()) from None
-        yield bus_pb2_grpc.RegistryBusStub(channel)
+        yield bus_pb2_grpc.RegistryBusStub(channel), process
 
 
 async def walk(stub: bus_pb2_grpc.RegistryBusStub) -> list[str]:
