@@ -16,7 +16,7 @@ declaration or an ``Adapter`` class::
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -34,7 +34,9 @@ class Endpoint:
     ``options`` holds adapter-specific settings (a ШЭП sender id and password,
     an X-Road client identifier, ...). ``max_connections`` sizes the HTTP pool;
     ``max_answer_bytes`` is the largest answer body read from the registry (a
-    larger one is cut off unread: ``AnswerTooLarge``).
+    larger one is cut off unread: ``AnswerTooLarge``). ``on_answer``, set by the
+    bus and not by the configuration, is called with the size of every answer body
+    the HTTP transport reads (``regbus_answer_bytes``).
     """
 
     url: str
@@ -42,6 +44,7 @@ class Endpoint:
     max_connections: int = 20
     connect_timeout: float = 5.0
     max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+    on_answer: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -99,14 +99,23 @@ def _values(record: records_pb2.Record, field: str) -> list[object]:
         generic: Any = record.generic  # a Struct, which has no .get()
         items = generic["items"] if "items" in generic else [generic]  # noqa: SIM401
         return [item[field] for item in items if field in item]
-    message = content(record)
+    message = getattr(record, kind) if kind is not None and kind != "extension" else content(record)
     if message is None:
         return []
-    if field in message.DESCRIPTOR.fields_by_name:  # a record's own field, beside any list
+    descriptor = message.DESCRIPTOR
+    key = (descriptor, field)
+    own = _OWN.get(key)
+    if own is None:
+        own = _OWN[key] = field in descriptor.fields_by_name
+    if own:  # a record's own field, beside any list
         return [getattr(message, field)]
-    listed = _list_fields(message.DESCRIPTOR)
+    listed = _list_fields(descriptor)
     items = list(getattr(message, listed)) if listed else [message]
     return [getattr(item, field) for item in items]
+
+
+# (message type, field) -> whether the field is the message's own, worked out once.
+_OWN: dict[tuple[Any, str], bool] = {}
 
 
 _LISTS: dict[str, str | None] = {}

@@ -40,6 +40,10 @@ class RegbusError(Exception):
     """Base of every error a registry call can end in."""
 
     reason = "INTERNAL"
+    # The class of the error, the `error` label of regbus_requests_total: "invalid",
+    # "business", "registry", "fail_fast", "unknown" or "internal" (set once per class;
+    # "none" and "cancelled" are the router's, for a success and a caller gone).
+    error_class = "internal"
     retryable = False
     # Whether the request reached the registry: False where the transport knows it
     # did not (connection refused), None where it cannot tell.
@@ -70,6 +74,7 @@ class InvalidRequest(RegbusError):
     """The request is wrong as written; nothing was sent to any registry."""
 
     reason = "INVALID_ARGUMENT"
+    error_class = "invalid"
 
 
 class UnknownRegistry(InvalidRequest):
@@ -100,6 +105,8 @@ class InvalidParameter(InvalidRequest):
 class RegistryAnswer(RegbusError):
     """The registry answered, and the answer is a business 'no'."""
 
+    error_class = "business"
+
 
 class SubjectNotFound(RegistryAnswer):
     reason = "NOT_FOUND"
@@ -113,6 +120,7 @@ class RegistryFailure(RegbusError):
     """The registry did not give a usable answer; another attempt may succeed."""
 
     reason = "REGISTRY_FAILURE"
+    error_class = "registry"
     retryable = True
 
 
@@ -139,6 +147,7 @@ class OutcomeUnknown(RegbusError):
     """A write reached the registry and its answer was lost: it may have happened."""
 
     reason = "OUTCOME_UNKNOWN"
+    error_class = "unknown"
 
 
 class InternalError(RegbusError):
@@ -150,6 +159,7 @@ class InternalError(RegbusError):
 class FailFast(RegbusError):
     """The bus did not call the registry, to protect it and the caller."""
 
+    error_class = "fail_fast"
     retryable = True
 
 

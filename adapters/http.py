@@ -223,6 +223,7 @@ class HttpTransport:
         )
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._on_answer = endpoint.on_answer
 
     def _open(self) -> aiohttp.ClientSession:
         """The session of the running loop, opened on first use."""
@@ -251,13 +252,16 @@ class HttpTransport:
         """One exchange; any status is an :class:`Answer`, failures are registry errors
         (``operation`` names the bus operation in them)."""
         try:
-            return await self.exchange(
+            answer = await self.exchange(
                 method, url, operation, headers=headers, params=params, data=data
             )
         except RegbusError:
             raise
         except (aiohttp.ClientError, OSError) as exc:  # TimeoutError is an OSError
             raise transport_error(exc, self.registry, operation) from exc
+        if self._on_answer is not None:
+            self._on_answer(len(answer.body))
+        return answer
 
     async def exchange(
         self,

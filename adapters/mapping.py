@@ -115,12 +115,13 @@ def to_record(into: Into, view: View, params: Mapping[str, str]) -> records_pb2.
         record.generic.update({"items": clean} if into.each else clean[0])
         record.type = into.type
         return record
-    held = _held(into)  # a ValueError for a kind the contract lacks
+    kind = _kind(into)  # a ValueError for a kind the contract lacks
+    held, full_name, listed = kind[1], kind[2], kind[3]
     extension = into.kind == "extension"
     # A built-in kind is filled in place; an extension is packed once filled.
     message = GetMessageClass(held)() if extension else getattr(record, into.kind)
     if into.each:
-        items = getattr(message, _list_name(message.DESCRIPTOR))
+        items = getattr(message, listed)
         for node in nodes:
             fill(items.add(), into.fields, node, params)
     else:
@@ -129,8 +130,25 @@ def to_record(into: Into, view: View, params: Mapping[str, str]) -> records_pb2.
         record.extension.Pack(message)
     else:
         message.SetInParent()  # sets the kind even when empty: an empty list is an answer
-    record.type = message.DESCRIPTOR.full_name
+    record.type = full_name
     return record
+
+
+# id of a declaration's Into -> it (kept alive, so the id stays its own), the message its
+# record holds, that message's full name and, for a list, its repeated field's name.
+_INTOS: dict[int, tuple[Into, Descriptor, str, str]] = {}
+
+
+def _kind(into: Into) -> tuple[Into, Descriptor, str, str]:
+    found = _INTOS.get(id(into))
+    if found is not None and found[0] is into:
+        return found
+    held = _held(into)
+    found = (into, held, held.full_name, _list_name(held) if into.each else "")
+    if len(_INTOS) >= 4096:  # declarations are few; this only bounds a process making many
+        _INTOS.clear()
+    _INTOS[id(into)] = found
+    return found
 
 
 _LIST_NAMES: dict[str, str] = {}
@@ -185,15 +203,18 @@ class _Step:
     convert: Callable[[Any, bool], Any]  # convert(field, value, textual), specialised
 
 
-# (message, id of the fields mapping) -> (the mapping, kept alive, and its steps)
-_PLANS: dict[tuple[str, int], tuple[Mapping[str, Source], list[_Step]]] = {}
+# ids of a fields mapping and of the message it fills -> both (kept alive, so the ids stay
+# theirs) and its steps, each a tuple for the hot loop:
+# (name, path, optional, computed, repeated, message, source, convert).
+_Row = tuple[str, str, bool, bool, bool, bool, Any, Callable[[Any, bool], Any]]
+_PLANS: dict[tuple[int, int], tuple[Mapping[str, Source], Descriptor, list[_Row]]] = {}
 
 
-def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Step]:
-    key = (descriptor.full_name, id(fields))
+def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Row]:
+    key = (id(fields), id(descriptor))
     cached = _PLANS.get(key)
-    if cached is not None and cached[0] is fields:
-        return cached[1]
+    if cached is not None and cached[0] is fields and cached[1] is descriptor:
+        return cached[2]
     steps = []
     for name, source in fields.items():
         field = descriptor.fields_by_name[name]
@@ -214,8 +235,14 @@ def _plan(descriptor: Descriptor, fields: Mapping[str, Source]) -> list[_Step]:
                 converter(field),
             )
         )
-    _PLANS[key] = (fields, steps)
-    return steps
+    rows = [
+        (s.name, s.path, s.optional, s.computed, s.repeated, s.message, s.source, s.convert)
+        for s in steps
+    ]
+    if len(_PLANS) >= 4096:  # declarations are few; this only bounds a process making many
+        _PLANS.clear()
+    _PLANS[key] = (fields, descriptor, rows)
+    return rows
 
 
 def _nested(field: Any, nested: Nested) -> Callable[[View, Mapping[str, str]], Any]:
@@ -278,6 +305,18 @@ def converter(field: Any) -> Callable[[Any, bool], Any]:
             return value if type(value) is bool else convert(field, value, textual)
 
         return boolean
+    if kind in _INTS:
+
+        def integer(value: Any, textual: bool) -> Any:
+            return value if type(value) is int else convert(field, value, textual)
+
+        return integer
+    if kind in _FLOATS:
+
+        def number(value: Any, textual: bool) -> Any:
+            return value if type(value) is float else convert(field, value, textual)
+
+        return number
     if kind == FieldDescriptor.TYPE_MESSAGE and field.message_type is records_pb2.Date.DESCRIPTOR:
 
         def day(value: Any, textual: bool) -> Any:
@@ -292,25 +331,26 @@ def fill(
 ) -> None:
     """Set each field of ``message`` from its source in ``view``."""
     textual = view.textual
-    for step in _plan(message.DESCRIPTOR, fields):
-        name = step.name
-        if step.computed:
-            values: Any = step.source(view, params)  # type: ignore[operator]
-        elif step.repeated:
-            values = [node.get(".") for node in view.all(step.path)]
+    get = view.get
+    for name, path, optional, computed, repeated, is_message, source, conv in _plan(
+        message.DESCRIPTOR, fields
+    ):
+        if computed:
+            values: Any = source(view, params)
+        elif repeated:
+            values = [node.get(".") for node in view.all(path)]
         else:
-            values = view.get(step.path)
+            values = get(path)
             if values is None or values == "":
-                if step.optional:
+                if optional:
                     continue
-                raise ValueError(f"the answer has no {step.path} (for {name})")
+                raise ValueError(f"the answer has no {path} (for {name})")
         if values is None:
             continue
-        conv = step.convert
         try:
-            if step.repeated:
+            if repeated:
                 getattr(message, name).extend([conv(v, textual) for v in values])
-            elif step.message:
+            elif is_message:
                 getattr(message, name).CopyFrom(conv(values, textual))
             else:
                 setattr(message, name, conv(values, textual))

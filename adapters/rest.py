@@ -13,9 +13,10 @@ the problem's ``code``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import yarl
 
@@ -33,6 +34,26 @@ from regbus.adapters.http import (
 
 REFUSALS = frozenset({400, 403, 409, 422})
 _JSON = {"Accept": "application/json"}
+# What ``quote(text, safe="")`` leaves as it is: RFC 3986's unreserved characters.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def quote_value(text: str) -> str:
+    """``quote(text, safe="")``, at once for text that needs no escaping (most values)."""
+    if type(text) is str and _UNRESERVED.fullmatch(text):
+        return text
+    return quote(text, safe="")
+
+
+def _query_part(text: str) -> str:
+    if type(text) is str and _UNRESERVED.fullmatch(text):
+        return text
+    return quote(text if isinstance(text, bytes) else str(text), safe="")
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    """``urlencode(params, quote_via=quote)``."""
+    return "&".join([_query_part(k) + "=" + _query_part(v) for k, v in params.items()])
 
 
 class RestClient:
@@ -59,7 +80,7 @@ class RestClient:
         """GET ``path`` and return the decoded JSON body, or raise a registry error."""
         url = self.base_url + path.lstrip("/")
         if params:
-            url += "?" + urlencode(params, quote_via=quote)
+            url += "?" + query_string(params)
         answer = await self._http.request(
             "GET",
             # Encoded here once: yarl would parse and re-encode it on every call.

@@ -70,15 +70,28 @@ class XmlView(View):
     """An lxml element; unprefixed steps are in the element's own namespace."""
 
     textual = True
+    # The first child element of each tag, gathered in one pass the first time a path of
+    # one plain step is read: records read most of an element's children.
+    _children: dict[str, etree._Element] | None = None
 
     def __init__(self, element: etree._Element, namespace: str | None = None) -> None:
         self.element = element
         self.namespace = namespace_of(element) if namespace is None else namespace
 
     def get(self, path: str) -> Any:
-        reader = _READERS.get((self.namespace, path))
+        key = (self.namespace, path)
+        tag = _CHILD_TAGS.get(key)
+        if tag is None:
+            tag = _cache(_CHILD_TAGS, key, _child_tag(self.namespace, path))
+        if tag:  # one plain step: the first child of that tag, as iterchildren finds it
+            children = self._children
+            if children is None:
+                children = self._children = first_children(self.element)
+            found = children.get(tag)
+            return None if found is None else (found.text or "")
+        reader = _READERS.get(key)
         if reader is None:
-            reader = _cache(_READERS, (self.namespace, path), _reader(self.namespace, path))
+            reader = _cache(_READERS, key, _reader(self.namespace, path))
         return reader(self.element)
 
     def text(self, path: str) -> str:
@@ -122,6 +135,26 @@ _PLAIN = re.compile(r"[^\W\d][\w.\-]*")
 _CACHE_LIMIT = 4096
 _READERS: dict[tuple[str | None, str], Callable[[etree._Element], Any]] = {}
 _SELECTORS: dict[tuple[str | None, str], Callable[[etree._Element], Any]] = {}
+
+
+# (namespace, path) -> the child tag a path of one plain step reads; "" for other paths.
+_CHILD_TAGS: dict[tuple[str | None, str], str] = {}
+
+
+def _child_tag(namespace: str | None, path: str) -> str:
+    tags = child_tags(namespace, path) if path not in ("", ".") else None
+    return tags[0] if tags is not None and len(tags) == 1 else ""
+
+
+def first_children(element: etree._Element) -> dict[str, etree._Element]:
+    """The first child element of each tag (what ``next(element.iterchildren(tag))``
+    finds), in one pass over the children."""
+    found: dict[str, etree._Element] = {}
+    for child in element:
+        tag = child.tag
+        if type(tag) is str and tag not in found:  # comments and PIs have no str tag
+            found[tag] = child
+    return found
 
 
 def _cache(cache: dict[Any, T], key: Any, value: T) -> T:
@@ -238,22 +271,28 @@ def _selector(namespace: str | None, path: str) -> Callable[[etree._Element], An
     return lambda element: _every(element, tags)
 
 
+# A dotted path's keys, worked out once per path.
+_KEYS: dict[str, tuple[str, ...]] = {}
+
+
 class JsonView(View):
     """Decoded JSON; paths are dotted keys (``owner.iin``)."""
 
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def _walk(self, path: str) -> Any:
+    def get(self, path: str) -> Any:
+        keys = _KEYS.get(path)
+        if keys is None:
+            keys = _cache(_KEYS, path, tuple(path.split(".")) if path not in ("", ".") else ())
         node = self.value
-        for key in path.split(".") if path not in ("", ".") else ():
+        for key in keys:
             if not isinstance(node, dict) or key not in node:
                 return None
             node = node[key]
         return node
 
-    def get(self, path: str) -> Any:
-        return self._walk(path)
+    _walk = get
 
     def all(self, path: str) -> list[View]:
         found = self._walk(path)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import quote
 
 import zeep
 import zeep.xsd
@@ -18,7 +18,7 @@ import zeep.xsd
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.checks import openapi_problems, xsd_problems
 from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected, SubjectNotFound
-from regbus.adapters.rest import RestClient
+from regbus.adapters.rest import RestClient, quote_value
 from regbus.adapters.soap import descriptions
 from regbus.adapters.soap.client import SoapClient, SoapFault
 from regbus.adapters.soap.payload import PayloadSchema
@@ -70,7 +70,8 @@ class ShepWire:
     async def request(self, op: Operation, params: Mapping[str, str], context: CallContext) -> View:
         # In declaration order: a payload schema is a sequence, whatever order the caller used.
         ordered = {p.name: params[p.name] for p in op.params if p.name in params}
-        answer = await self._channel.send(self._payload.build(op.call, **ordered), context, op.name)
+        data = self._channel.request_bytes(context, self._payload, op.call, ordered)
+        answer = await self._channel.send_bytes(data, context, op.name)
         try:
             self._payload.check(answer, reply_element(op))
         except ValueError as exc:
@@ -180,17 +181,31 @@ class RestWire:
         self.registry = registry
         self._wire = wire
         self._api = RestClient(endpoint, registry=registry)
+        self._calls: dict[str, _RestCall] = {}
+
+    def _call(self, op: Operation) -> _RestCall:
+        """``op.call`` taken apart, once per operation."""
+        call = self._calls.get(op.name)
+        if call is None or call.op is not op:
+            method, _, template = op.call.partition(" ")
+            plain = "{" not in template and "}" not in template
+            call = _RestCall(op, method, template, template.lstrip("/") if plain else None, {})
+            if len(self._calls) < 1024:  # operations are few; this only bounds misuse
+                self._calls[op.name] = call
+        return call
 
     async def request(self, op: Operation, params: Mapping[str, str], context: CallContext) -> View:
-        method, _, template = op.call.partition(" ")
-        in_path = {k: quote(v, safe="") for k, v in params.items() if f"{{{k}}}" in template}
-        rest = {k: v for k, v in params.items() if k not in in_path}
-        path = template.format(**in_path).lstrip("/")
-        if method == "GET":
+        call = self._call(op)
+        path = call.path
+        rest: Mapping[str, str] = params
+        if path is None:  # parameters in the path
+            path, rest = _fill_path(call, params)
+        if call.method == "GET":
             return JsonView(await self._api.get_json(path, op.name, params=rest, context=context))
-        key = rest.pop(op.idempotency_key, None) if op.idempotency_key else None
+        body = dict(rest)
+        key = body.pop(op.idempotency_key, None) if op.idempotency_key else None
         answer = await self._api.post_json(
-            path, op.name, rest, context=context, idempotency_key=key
+            path, op.name, body, context=context, idempotency_key=key
         )
         return JsonView(answer)
 
@@ -216,3 +231,33 @@ class RestWire:
 
     async def aclose(self) -> None:
         await self._api.aclose()
+
+
+@dataclass(frozen=True, slots=True)
+class _RestCall:
+    """A REST operation's ``call``, taken apart once."""
+
+    op: Operation
+    method: str
+    template: str
+    path: str | None  # the path when the template names no parameter
+    named: dict[str, bool]  # parameter -> whether the template has it, as they come
+
+
+def _fill_path(call: _RestCall, params: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The path with the parameters it names filled in (quoted), and the others."""
+    template = call.template
+    named = call.named
+    in_path = {}
+    rest = {}
+    for k, v in params.items():
+        here = named.get(k)
+        if here is None:
+            here = f"{{{k}}}" in template
+            if len(named) < 1024:
+                named[k] = here
+        if here:
+            in_path[k] = quote_value(v)
+        else:
+            rest[k] = v
+    return template.format(**in_path).lstrip("/"), rest

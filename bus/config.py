@@ -43,6 +43,12 @@ class ServerSettings:
     # process; "redis://host:6379/0" shares it through Redis.
     breaker_store: str = ""
     breaker_prefix: str = "regbus:breaker:"
+    # Seconds between probes of an idle registry (0: no probing); an open breaker is
+    # probed as soon as it lets a trial through.
+    probe_interval: float = 30.0
+    # /readyz and gRPC health "" say ready while at least this many registries are up
+    # (breaker closed); 0: ready whenever serving.
+    ready_min_registries: int = 1
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ _SERVER_KEYS: dict[str, type] = {
     "max_concurrent_rpcs": int,
     "breaker_store": str,
     "breaker_prefix": str,
+    "probe_interval": float,
+    "ready_min_registries": int,
 }
 _SECTIONS = ("server", "policy", "registries", "profiles")
 _REGISTRY_KEYS = {
@@ -319,6 +327,15 @@ def _server_value(key: str, value: Any, source: str) -> Any:
     elif key == "max_concurrent_rpcs":
         if not isinstance(value, int) or not 1 <= value <= 1_000_000:
             raise ConfigError(f"{source}: server.{key} must be 1 or more, got {value}")
+    elif key == "probe_interval":
+        if not isinstance(value, float) or not 0 <= value <= 3600:
+            raise ConfigError(
+                f"{source}: server.probe_interval must be 0 (no probes) to 3600 seconds,"
+                f" got {value}"
+            )
+    elif key == "ready_min_registries":
+        if not isinstance(value, int) or not 0 <= value <= 10_000:
+            raise ConfigError(f"{source}: server.{key} must be 0 or more, got {value}")
     elif key == "breaker_store":
         schemes = ("redis://", "rediss://", "unix://")
         if not isinstance(value, str) or (value and not value.startswith(schemes)):

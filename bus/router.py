@@ -8,10 +8,11 @@ its own lane.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from regbus.adapters.base import Adapter, CallContext
 from regbus.adapters.errors import (
@@ -19,6 +20,7 @@ from regbus.adapters.errors import (
     InternalError,
     OutcomeUnknown,
     RegbusError,
+    RegistryAnswer,
     RegistryFailure,
     UnknownRegistry,
 )
@@ -38,6 +40,7 @@ log = logging.getLogger("regbus.bus")
 
 # A caller without a deadline shows one far in the future; past this we use the policy's.
 MAX_BUDGET = 300.0
+PROBE_CONTEXT = CallContext(request_id="probe", client_id="regbus-probe")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ class Lane:
     guard: RegistryGuard
     policy: Policy
     recent: RecentCalls
+    # The operations the registry declares: the only ones that become metric labels.
+    operations: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.operations = frozenset(op.name for op in self.spec.operations)
 
 
 class Router:
@@ -86,7 +94,10 @@ class Router:
     ) -> None:
         self.metrics = metrics
         self.lanes: dict[str, Lane] = {}
-        observer = _Observer(metrics, on_breaker)
+        # Calls in flight are read from the bulkheads when scraped where a gauge can be
+        # read live; otherwise every change is reported.
+        live = metrics.live_gauges
+        observer = _Observer(metrics, on_breaker, report_in_flight=not live)
         for registry_id, settings in config.registries.items():
             cls = adapters.get(registry_id)
             if cls is None:
@@ -96,12 +107,20 @@ class Router:
                     f" (installed: {installed})"
                 )
             try:
-                adapter = cls(settings.endpoint)
+                # Its HTTP transport reports every answer's size to the metrics.
+                endpoint = replace(settings.endpoint, on_answer=metrics.answer_sizes(registry_id))
+                adapter = cls(endpoint)
             except ValueError as exc:
                 raise ConfigError(f"{config.source}: registries.{registry_id}: {exc}") from exc
             guard = RegistryGuard(registry_id, settings.policy, observer=observer, store=store)
             self.lanes[registry_id] = Lane(cls.spec, adapter, guard, settings.policy, RecentCalls())
-            metrics.register_registry(registry_id, settings.policy.bulkhead.max_concurrent)
+            metrics.register_registry(
+                registry_id,
+                settings.policy.bulkhead.max_concurrent,
+                self.lanes[registry_id].operations,
+            )
+            if live:
+                metrics.live_in_flight(registry_id, _reader(guard))
         specs = {registry_id: cls.spec for registry_id, cls in adapters.items()}
         problems = [
             p for profile in config.profiles.values() for p in profile_problems(profile, specs)
@@ -133,31 +152,30 @@ class Router:
         ``client`` whose share of the registry's bulkhead the call takes."""
         started = time.monotonic()
         outcome = "ok"
+        error = "none"  # the outcome's class, the metrics' `error` label
         failed = False
         attempts = 0
+        lane = self.lanes.get(registry)
         try:
-            lane = self.lane(registry)
+            if lane is None:
+                lane = self.lane(registry)  # raises UnknownRegistry
             op = validate(lane.spec, operation, params)
             if budget is None or budget > MAX_BUDGET:
                 budget = lane.policy.default_deadline
             clean = {k: v for k, v in params.items() if v}
-
-            async def attempt() -> records_pb2.Record:
-                return await lane.adapter.call(operation, clean, context)
-
             record, attempts = await lane.guard.run(
-                attempt,
+                functools.partial(lane.adapter.call, operation, clean, context),
                 operation=operation,
                 retry_safe=op.retry_safe,
                 deadline=started + budget,
                 writes=op.writes,
                 client=client or context.client_id,
             )
-            return Answer(
-                record, registry, operation, attempts, time.monotonic() - started, time.time()
-            )
+            now = time.monotonic()
+            return Answer(record, registry, operation, attempts, now - started, time.time())
         except RegbusError as exc:
             outcome = exc.reason.lower()
+            error = exc.error_class
             failed = isinstance(exc, RegistryFailure | FailFast)
             if isinstance(exc, RegistryFailure | OutcomeUnknown):
                 # The registry's own words (fault strings, ORA- codes) go here, never to callers.
@@ -172,10 +190,10 @@ class Router:
                 )
             raise
         except asyncio.CancelledError:
-            outcome = "cancelled"
+            outcome = error = "cancelled"
             raise
         except Exception as exc:
-            outcome = "internal"
+            outcome = error = "internal"
             log.exception("bug in regbus answering %s.%s", registry, operation)
             raise InternalError(
                 f"internal error in regbus ({type(exc).__name__}); it has been logged"
@@ -185,24 +203,53 @@ class Router:
             ) from exc
         finally:
             elapsed = time.monotonic() - started
-            known = self.lanes.get(registry)
             # Only declared operations become label values, so labels stay bounded.
-            if known is not None and known.spec.operation(operation) is not None:
-                self.metrics.request(registry, operation, outcome, elapsed)
-                known.recent.add(failed, elapsed)
-            audit.info(
-                "request_id=%s client=%s operator=%s purpose=%r registry=%s operation=%s"
-                " outcome=%s attempts=%d ms=%.1f",
-                context.request_id,
-                context.client_id or "-",
-                context.operator_id or "-",
-                context.purpose,
-                registry,
-                operation,
-                outcome,
-                attempts,
-                elapsed * 1000,
+            if lane is not None and operation in lane.operations:
+                self.metrics.request(registry, operation, outcome, elapsed, error)
+                lane.recent.add(failed, elapsed)
+            if audit.isEnabledFor(logging.INFO):
+                audit.info(
+                    "request_id=%s client=%s operator=%s purpose=%r registry=%s operation=%s"
+                    " outcome=%s attempts=%d ms=%.1f",
+                    context.request_id,
+                    context.client_id or "-",
+                    context.operator_id or "-",
+                    context.purpose,
+                    registry,
+                    operation,
+                    outcome,
+                    attempts,
+                    elapsed * 1000,
+                )
+
+    async def probe(self, registry: str) -> bool:
+        """Check ``registry`` with its declared probe, through its guard (bulkhead and
+        breaker, one attempt): True when the registry answered, a business answer such
+        as "not found" included. Counted as a probe, never as a caller's call."""
+        lane = self.lanes[registry]
+        call = lane.spec.probe_call()
+        if call is None:
+            return True
+        params = dict(call.params)
+
+        async def attempt() -> records_pb2.Record:
+            return await lane.adapter.call(call.operation, params, PROBE_CONTEXT)
+
+        try:
+            await lane.guard.run(
+                attempt,
+                operation=call.operation,
+                retry_safe=False,  # one attempt: a probe is a question, not a task
+                client=PROBE_CONTEXT.client_id,
             )
+            ok = True
+        except RegistryAnswer:
+            ok = True
+        except RegbusError as exc:
+            ok = False
+            log.info("probe of %s failed: %s: %s", registry, exc.reason, exc.message)
+        self.metrics.probe(registry, ok)
+        return ok
 
     def states(self) -> list[RegistryState]:
         """Every registry's live state, sorted by id."""
@@ -233,26 +280,31 @@ class Router:
 class _Observer:
     """Forwards guard events to the metrics, and breaker changes to health."""
 
-    def __init__(self, metrics: Metrics, on_breaker: Callable[[str, str], None] | None) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        on_breaker: Callable[[str, str], None] | None,
+        *,
+        report_in_flight: bool = True,
+    ) -> None:
         self._metrics = metrics
         self._on_breaker = on_breaker
-
-    def attempt(self, registry: str, operation: str, outcome: str, seconds: float) -> None:
-        self._metrics.attempt(registry, operation, outcome, seconds)
-
-    def retry(self, registry: str, operation: str, reason: str) -> None:
-        self._metrics.retry(registry, operation, reason)
-
-    def retry_budget_exhausted(self, registry: str) -> None:
-        self._metrics.retry_budget_exhausted(registry)
+        # The hot path's events go straight to the metrics' own methods.
+        self.attempt = metrics.attempt
+        self.retry = metrics.retry
+        self.retry_budget_exhausted = metrics.retry_budget_exhausted
+        self.rejected = metrics.rejected
+        self.in_flight = metrics.in_flight if report_in_flight else _unreported
 
     def breaker_transition(self, registry: str, old: str, new: str) -> None:
         self._metrics.breaker_transition(registry, old, new)
         if self._on_breaker is not None:
             self._on_breaker(registry, new)
 
-    def rejected(self, registry: str, reason: str) -> None:
-        self._metrics.rejected(registry, reason)
 
-    def in_flight(self, registry: str, count: int) -> None:
-        self._metrics.in_flight(registry, count)
+def _unreported(registry: str, count: int) -> None:
+    """Calls in flight the metrics read for themselves (``Metrics.live_in_flight``)."""
+
+
+def _reader(guard: RegistryGuard) -> Callable[[], int]:
+    return lambda: guard.in_flight

@@ -23,9 +23,11 @@ from grpc_reflection.v1alpha import reflection
 from regbus.adapters.base import Adapter
 from regbus.bus.config import Config, ServerSettings
 from regbus.bus.plugins import discover
+from regbus.bus.probes import Prober
 from regbus.bus.router import Router
 from regbus.bus.servicer import RegistryBusServicer
 from regbus.circuit.store import BreakerStore, RedisStore
+from regbus.monitoring.grpc_metrics import RpcMetrics
 from regbus.monitoring.http import build_app
 from regbus.monitoring.metrics import Metrics
 from regbus.v1 import bus_pb2, bus_pb2_grpc
@@ -80,6 +82,8 @@ class Bus:
             store=self.store,
         )
         self._syncing: asyncio.Task[None] | None = None
+        self._probing: asyncio.Task[None] | None = None
+        self.draining = False
         self.grpc_port = 0
         self.http_port = 0
         self._server: grpc.aio.Server | None = None
@@ -96,6 +100,10 @@ class Bus:
                 self._syncing = asyncio.create_task(self._sync_forever())
             await self._start_grpc()
             await self._start_http()
+            interval = self.config.server.probe_interval
+            if interval > 0:
+                prober = Prober(self.router, interval=interval)
+                self._probing = asyncio.create_task(prober.run())
         except BaseException:
             await self.stop(0)
             raise
@@ -106,9 +114,12 @@ class Bus:
         # second bus on the same port would share it silently; workers share on purpose (the
         # supervisor has checked that no one else holds the port).
         reuse_port = 1 if self.worker is not None else 0
+        rpcs = RpcMetrics(self.metrics)  # grpc_server_* of every RPC
+        rpcs.register(bus_pb2.DESCRIPTOR.services_by_name["RegistryBus"])
         server = grpc.aio.server(
             options=[("grpc.so_reuseport", reuse_port)],
             maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+            interceptors=[rpcs],
         )
         self._server = server
         bus_pb2_grpc.add_RegistryBusServicer_to_server(RegistryBusServicer(self.router), server)
@@ -126,15 +137,16 @@ class Bus:
                 " not local (choose another with --grpc-port or [server] grpc_port)"
             ) from exc
         await server.start()
-        await self.health.set("", _SERVING)
-        await self.health.set(SERVICE_NAME, _SERVING)
-        for registry_id in self.router.lanes:
-            await self.health.set(health_name(registry_id), _SERVING)
+        for registry_id, lane in self.router.lanes.items():
+            await self.health.set(health_name(registry_id), _health(lane.guard.state))
+        await self._update_readiness()
 
     async def _start_http(self) -> None:
         settings = self.config.server
         worker = None if self.worker is None else {"index": self.worker, "pid": os.getpid()}
-        app = build_app(self.metrics.exposition, self.status, worker=worker)
+        app = build_app(
+            self.metrics.exposition, self.status, worker=worker, readiness=self.readiness
+        )
         self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
         try:
@@ -156,6 +168,11 @@ class Bus:
     async def stop(self, grace: float | None = None) -> None:
         """Stop taking calls, let in-flight ones finish within ``grace``, close adapters."""
         grace = self.config.server.grace if grace is None else grace
+        self.draining = True
+        self.metrics.set_ready(False)
+        if self._probing is not None:
+            self._probing.cancel()
+            self._probing = None
         if self._server is not None:
             await self.health.enter_graceful_shutdown()
             await self._server.stop(grace)
@@ -196,16 +213,43 @@ class Bus:
             for state in self.router.states()
         ]
 
+    def readiness(self) -> tuple[bool, str]:
+        """Whether the bus should get traffic, and why: not while draining, nor while
+        fewer than ``[server] ready_min_registries`` registries have a closed breaker."""
+        if self.draining:
+            return False, "draining: the bus is shutting down"
+        needed = self.config.server.ready_min_registries
+        closed = sum(1 for lane in self.router.lanes.values() if lane.guard.state == "closed")
+        if closed < min(needed, len(self.router.lanes)):
+            return False, f"{closed} of {len(self.router.lanes)} registries up, {needed} needed"
+        return True, f"serving: {closed} of {len(self.router.lanes)} registries up"
+
+    async def _update_readiness(self) -> None:
+        ready, _ = self.readiness()
+        self.metrics.set_ready(ready)
+        await self.health.set("", _SERVING if ready else _NOT_SERVING)
+        await self.health.set(SERVICE_NAME, _SERVING if ready else _NOT_SERVING)
+
     def _breaker_changed(self, registry: str, state: str) -> None:
         log.warning("registry %s: circuit breaker is now %s", registry, state)
-        status = _NOT_SERVING if state == "open" else _SERVING
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # not serving yet; start() sets every registry's health
-        task = loop.create_task(self.health.set(health_name(registry), status))
+        task = loop.create_task(self._health_changed(registry, state))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _health_changed(self, registry: str, state: str) -> None:
+        if self.draining:
+            return  # the shutdown has set everything NOT_SERVING
+        await self.health.set(health_name(registry), _health(state))
+        await self._update_readiness()
+
+
+def _health(state: str) -> health_pb2.HealthCheckResponse.ServingStatus.ValueType:
+    """A registry serves only while its breaker is closed: half-open is still trying."""
+    return _SERVING if state == "closed" else _NOT_SERVING
 
 
 def _version() -> str:

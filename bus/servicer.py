@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
+import os
+import time
 from collections.abc import Mapping
 
 import grpc
-from google.protobuf import duration_pb2, timestamp_pb2
+from google.protobuf import timestamp_pb2
 
 from regbus.adapters.base import CallContext
 from regbus.adapters.errors import InvalidParameter, InvalidRequest, RegbusError
@@ -32,6 +33,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
 
     def __init__(self, router: Router) -> None:
         self.router = router
+        router.metrics.register_profiles(router.profiles)
 
     async def Query(
         self, request: bus_pb2.QueryRequest, context: grpc.aio.ServicerContext
@@ -56,6 +58,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
     async def Compose(
         self, request: bus_pb2.ComposeRequest, context: grpc.aio.ServicerContext
     ) -> bus_pb2.ComposeResponse:
+        started = time.monotonic()
         try:
             profile, keys = self._plan(request)
         except RegbusError as exc:
@@ -81,6 +84,9 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
         runs = await run.within(within if within is not None and within <= MAX_BUDGET else None)
         named = bool(request.profile)
         parts = [p for r in runs for p in _parts(r, call_context.request_id, named)]
+        # Complete when every part has its answer (an error, "not found" too, is none).
+        complete = not any(part.HasField("error") for part in parts)
+        self.router.metrics.compose(request.profile, complete, time.monotonic() - started)
         return bus_pb2.ComposeResponse(parts=parts, profile=request.profile)
 
     def _plan(self, request: bus_pb2.ComposeRequest) -> tuple[Profile, dict[str, str]]:
@@ -271,8 +277,11 @@ def _call_context(
 ) -> CallContext:
     request_id = ctx.request_id
     if not request_id:
-        metadata = dict(grpc_context.invocation_metadata() or ())
-        request_id = str(metadata.get("x-request-id", "")) or str(uuid.uuid4())
+        given: object = ""
+        for key, value in grpc_context.invocation_metadata() or ():
+            if key == "x-request-id":
+                given = value  # the last one, as a dict of the metadata keeps
+        request_id = str(given) or new_request_id()
     return CallContext(
         request_id=request_id,
         client_id=ctx.client_id,
@@ -280,6 +289,18 @@ def _call_context(
         purpose=ctx.purpose,
         case_number=ctx.case_number,
     )
+
+
+# uuid4's version and variant bits, over 128 random bits.
+_UUID4_KEEP = ~(0xF000 << 64) & ~(0xC000 << 48)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_request_id() -> str:
+    """A random (version 4) UUID as text, as ``str(uuid.uuid4())`` gives it, without
+    building a ``uuid.UUID``."""
+    value = "%032x" % (int.from_bytes(os.urandom(16)) & _UUID4_KEEP | _UUID4_SET)
+    return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
 
 
 def _client(call_context: CallContext, grpc_context: grpc.aio.ServicerContext) -> str:
@@ -295,17 +316,23 @@ def _budget(context: grpc.aio.ServicerContext) -> float | None:
     return None if remaining is None else max(0.0, float(remaining))
 
 
+_NANOS = 1_000_000_000
+
+
 def _response(answer: Answer, request_id: str) -> bus_pb2.QueryResponse:
-    received = timestamp_pb2.Timestamp()
-    received.FromNanoseconds(int(answer.received_at * 1e9))
-    latency = duration_pb2.Duration()
-    latency.FromNanoseconds(int(answer.latency * 1e9))
-    source = bus_pb2.Source(
-        registry=answer.registry,
-        operation=answer.operation,
-        received_at=received,
-        attempts=answer.attempts,
-        latency=latency,
-        request_id=request_id,
-    )
-    return bus_pb2.QueryResponse(record=answer.record, source=source)
+    response = bus_pb2.QueryResponse(record=answer.record)
+    source = response.source
+    source.registry = answer.registry
+    source.operation = answer.operation
+    # Timestamp.FromNanoseconds and Duration.FromNanoseconds, field by field.
+    received = int(answer.received_at * 1e9)
+    stamp = source.received_at
+    stamp.seconds, stamp.nanos = divmod(received, _NANOS)
+    source.attempts = answer.attempts
+    seconds, nanos = divmod(int(answer.latency * 1e9), _NANOS)
+    if seconds < 0 < nanos:  # a Duration's parts share their sign
+        seconds, nanos = seconds + 1, nanos - _NANOS
+    latency = source.latency
+    latency.seconds, latency.nanos = seconds, nanos
+    source.request_id = request_id
+    return response

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from regbus.adapters.errors import InvalidParameter, UnknownOperation
-from regbus.adapters.spec import Operation, Registry
+from regbus.adapters.spec import Operation, Param, Registry
 
 # No declared parameter needs more; anything larger is refused before it is read further.
 MAX_PARAMS = 32
@@ -15,17 +16,23 @@ MAX_VALUE_CHARS = 1024
 
 def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Operation:
     """Return the operation, or raise ``InvalidRequest`` naming the bad field."""
-    op = spec.operation(operation)
-    if op is None:
+    plan = _operations(spec).get(operation)
+    if plan is None:
         known = ", ".join(o.name for o in spec.operations)
         raise UnknownOperation(
             f"registry {spec.registry!r} has no operation {operation!r} (it has: {known})",
             registry=spec.registry,
             operation=operation,
         )
-    _check_sizes(spec, operation, params)
+    op = plan.op
+    if len(params) > MAX_PARAMS:
+        _check_sizes(spec, operation, params)
+    for name, value in params.items():
+        if len(name) > MAX_NAME_CHARS or len(value) > MAX_VALUE_CHARS:
+            _check_sizes(spec, operation, params)  # raises for the first one too long
+    names = plan.names
     for name in params:
-        if op.param(name) is None:
+        if name not in names:
             known = ", ".join(p.name for p in op.params)
             raise InvalidParameter(
                 f"{spec.registry}.{operation} takes no parameter {name!r} (it takes: {known})",
@@ -34,10 +41,10 @@ def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Opera
                 registry=spec.registry,
                 operation=operation,
             )
-    for param in op.params:
+    for param, needed in plan.checks:
         value = params.get(param.name, "")
         if not value:
-            if param.required and param.name not in op.one_of:
+            if needed:
                 raise InvalidParameter(
                     f"{spec.registry}.{operation} needs parameter {param.name!r}",
                     field=param.name,
@@ -58,15 +65,48 @@ def validate(spec: Registry, operation: str, params: Mapping[str, str]) -> Opera
     if op.one_of:
         given = [name for name in op.one_of if params.get(name)]
         if len(given) != 1:
-            names = " or ".join(op.one_of)
+            names_text = " or ".join(op.one_of)
             raise InvalidParameter(
-                f"{spec.registry}.{operation} needs exactly one of {names}, got {len(given)}",
+                f"{spec.registry}.{operation} needs exactly one of {names_text}, got {len(given)}",
                 field=op.one_of[0],
                 reason="MISSING_PARAMETER" if not given else "CONFLICTING_PARAMETERS",
                 registry=spec.registry,
                 operation=operation,
             )
     return op
+
+
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """One operation's checks, worked out once per declaration."""
+
+    op: Operation
+    names: frozenset[str]  # the parameters it takes
+    checks: tuple[tuple[Param, bool], ...]  # each parameter, and whether it must be given
+
+
+# id of a declaration -> the declaration (kept alive, so the id stays its own) and the
+# checks of each of its operations by name.
+_PLANS: dict[int, tuple[Registry, dict[str, _Checks]]] = {}
+_PLANS_LIMIT = 1024  # declarations are few; this only bounds a process making many
+
+
+def _operations(spec: Registry) -> dict[str, _Checks]:
+    cached = _PLANS.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    plans: dict[str, _Checks] = {}
+    for op in spec.operations:
+        if op.name not in plans:  # the first of a name, as Registry.operation finds it
+            plans[op.name] = _Checks(
+                op,
+                frozenset(p.name for p in op.params),
+                tuple((p, p.required and p.name not in op.one_of) for p in op.params),
+            )
+    if len(_PLANS) >= _PLANS_LIMIT:
+        _PLANS.clear()
+    _PLANS[id(spec)] = (spec, plans)
+    return plans
 
 
 def _check_sizes(spec: Registry, operation: str, params: Mapping[str, str]) -> None:

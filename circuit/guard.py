@@ -17,6 +17,7 @@ deadline, a cancelled call or a bug in regbus says nothing about the registry.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -61,7 +62,7 @@ log = logging.getLogger("regbus.circuit")
 _RESERVE_SHARE = 0.2
 
 
-@dataclass
+@dataclass(slots=True)
 class _Call:
     """What one call learned across its attempts."""
 
@@ -96,7 +97,7 @@ class RegistryGuard:
         self._bulkhead = Bulkhead(
             registry,
             policy.bulkhead.max_concurrent,
-            on_change=lambda n: self._observer.in_flight(registry, n),
+            on_change=functools.partial(self._observer.in_flight, registry),
             client_share=policy.bulkhead.client_share,
         )
         self.breaker = Breaker(
@@ -145,9 +146,13 @@ class RegistryGuard:
         share of the bulkhead the call takes.
         """
         now = self._clock()
+        policy = self.policy
         if deadline is None:
-            deadline = now + self.policy.default_deadline
-        reserve = min(self.policy.deadline_reserve, max(0.0, deadline - now) * _RESERVE_SHARE)
+            deadline = now + policy.default_deadline
+        left = deadline - now
+        reserve = policy.deadline_reserve
+        if left * _RESERVE_SHARE < reserve:
+            reserve = max(0.0, left) * _RESERVE_SHARE
         work_until = deadline - reserve
         if work_until <= now:
             self._observer.rejected(self.registry, "deadline")
@@ -157,8 +162,9 @@ class RegistryGuard:
                 registry=self.registry,
                 operation=operation,
             )
+        breaker = self.breaker
         try:
-            permit = self.breaker.admit(operation)
+            permit = breaker.admit(operation)
         except CircuitOpen:
             self._observer.rejected(self.registry, "circuit_open")
             raise
@@ -166,54 +172,47 @@ class RegistryGuard:
         call = _Call()
         outcome = Outcome.IGNORED
         try:
-            result = await self._retried(
-                attempt,
-                operation,
-                retry_safe and not permit.trial,
-                work_until,
-                call,
-                permit,
-                writes=writes,
-                client=client,
-            )
+            # The first attempt runs without tenacity: most calls succeed at once, and that
+            # path should cost nothing. A failure worth retrying hands over to tenacity,
+            # which sees the first attempt's error as its own first outcome.
+            try:
+                result = await self._once(attempt, operation, work_until, call, client, now)
+            except RegbusError as exc:
+                safe = retry_safe and not permit.trial
+                lost = _lost_write(exc, operation) if writes and not safe else exc
+                if lost is not exc:
+                    raise lost from exc
+                if not (safe and policy.retry.attempts > 1 and is_transient(exc)):
+                    raise
+                result = await self._retried(
+                    attempt, operation, work_until, call, permit, exc, client
+                )
             outcome = Outcome.SUCCESS
             return result, call.attempts
         except RegistryAnswer:
             outcome = Outcome.SUCCESS  # the registry works; the answer is just "no"
             raise
         finally:
-            if outcome is not Outcome.SUCCESS and call.registry_failed:
-                outcome = Outcome.FAILURE
-            elif outcome is not Outcome.SUCCESS and call.gave_up_slow:
-                outcome = Outcome.SLOW
-            self.breaker.record(permit, outcome, call.busy)
+            if outcome is not Outcome.SUCCESS:
+                if call.registry_failed:
+                    outcome = Outcome.FAILURE
+                elif call.gave_up_slow:
+                    outcome = Outcome.SLOW
+            breaker.record(permit, outcome, call.busy)
 
     async def _retried(
         self,
         attempt: Callable[[], Awaitable[T]],
         operation: str,
-        retry_safe: bool,
         work_until: float,
         call: _Call,
         permit: Permit,
-        *,
-        writes: bool,
+        first_error: RegbusError,
         client: str,
     ) -> T:
-        # The first attempt runs without tenacity: most calls succeed at once, and that
-        # path should cost nothing. A failure worth retrying hands over to tenacity,
-        # which sees the first attempt's error as its own first outcome.
-        try:
-            return await self._once(attempt, operation, work_until, call, client)
-        except RegbusError as exc:
-            lost = _lost_write(exc, operation) if writes and not retry_safe else exc
-            if lost is not exc:
-                raise lost from exc
-            if not (retry_safe and self.policy.retry.attempts > 1 and is_transient(exc)):
-                raise
-            last: list[RegbusError] = [exc]
-            first: RegbusError | None = exc
-
+        """The attempts after a first one that failed with ``first_error``, by tenacity."""
+        last: list[RegbusError] = [first_error]
+        first: RegbusError | None = first_error
         retry = self.policy.retry
 
         def refuse_retry() -> bool:
@@ -257,88 +256,93 @@ class RegistryGuard:
         work_until: float,
         call: _Call,
         client: str,
+        now: float | None = None,
     ) -> T:
-        remaining = work_until - self._clock()
+        """One attempt: a bulkhead slot, then ``attempt`` within its timeout (``now``: the
+        guard's clock, when the caller has just read it)."""
+        clock = self._clock
+        remaining = work_until - (clock() if now is None else now)
         if remaining <= 0:
             self._observer.rejected(self.registry, "deadline")
             raise self._out_of_time(operation)
-        entered = False
-        try:
-            async with self._bulkhead.slot(min(self.policy.bulkhead.max_wait, remaining), client):
-                entered = True
-                return await self._attempt(attempt, operation, work_until, call)
-        except BulkheadFull as exc:
-            if not entered:
+        policy = self.policy
+        bulkhead = self._bulkhead
+        held = bulkhead.take(client)
+        if held is False:  # none free at once: wait for one
+            try:
+                held = await bulkhead.acquire(min(policy.bulkhead.max_wait, remaining), client)
+            except BulkheadFull as exc:
                 exc.operation = operation
                 self._observer.rejected(self.registry, "bulkhead_full")
-            raise
-
-    async def _attempt(
-        self, attempt: Callable[[], Awaitable[T]], operation: str, work_until: float, call: _Call
-    ) -> T:
-        """One attempt, holding a bulkhead slot."""
-        remaining = work_until - self._clock()
-        if remaining <= 0:
-            self._observer.rejected(self.registry, "deadline")
-            raise self._out_of_time(operation)
-        # A timeout shorter than the policy's is the caller's doing, not the registry's.
-        cut_by_caller = remaining < self.policy.timeout
-        timeout = min(self.policy.timeout, remaining)
-        call.attempts += 1
-        started = self._clock()
-        outcome = "fault"
+                raise
         try:
-            async with asyncio.timeout(timeout):
-                result = await attempt()
-        except TimeoutError as exc:
+            # Holding a bulkhead slot from here.
+            started = clock()
+            remaining = work_until - started
+            if remaining <= 0:
+                self._observer.rejected(self.registry, "deadline")
+                raise self._out_of_time(operation)
+            # A timeout shorter than the policy's is the caller's doing, not the registry's.
+            timeout = policy.timeout
+            cut_by_caller = remaining < timeout
             if cut_by_caller:
-                outcome = "deadline"
-                call.gave_up_slow = timeout >= self.policy.breaker.slow_call
-                raise DeadlineExhausted(
-                    f"no answer within the {timeout:.2f}s the caller's deadline left"
-                    " (a longer deadline may help)",
+                timeout = remaining
+            call.attempts += 1
+            outcome = "fault"
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await attempt()
+            except TimeoutError as exc:
+                if cut_by_caller:
+                    outcome = "deadline"
+                    call.gave_up_slow = timeout >= policy.breaker.slow_call
+                    raise DeadlineExhausted(
+                        f"no answer within the {timeout:.2f}s the caller's deadline left"
+                        " (a longer deadline may help)",
+                        registry=self.registry,
+                        operation=operation,
+                    ) from exc
+                outcome = "timeout"
+                call.registry_failed = True
+                raise RegistryTimeout(
+                    f"no answer within {timeout:.2f}s", registry=self.registry, operation=operation
+                ) from exc
+            except asyncio.CancelledError:
+                outcome = "cancelled"
+                raise
+            except RegistryAnswer as exc:
+                outcome = "not_found" if isinstance(exc, SubjectNotFound) else "rejected"
+                raise
+            except RegistryFailure as exc:
+                outcome = _outcome(exc)
+                call.registry_failed = True
+                raise
+            except RegbusError:
+                outcome = "refused"
+                raise
+            except Exception as exc:
+                outcome = "internal"
+                log.exception(
+                    "bug in regbus while calling %s.%s; not charged to the registry",
+                    self.registry,
+                    operation,
+                )
+                raise InternalError(
+                    f"internal error in regbus ({type(exc).__name__}) while calling the"
+                    " registry; it has been logged",
                     registry=self.registry,
                     operation=operation,
                 ) from exc
-            outcome = "timeout"
-            call.registry_failed = True
-            raise RegistryTimeout(
-                f"no answer within {timeout:.2f}s", registry=self.registry, operation=operation
-            ) from exc
-        except asyncio.CancelledError:
-            outcome = "cancelled"
-            raise
-        except RegistryAnswer as exc:
-            outcome = "not_found" if isinstance(exc, SubjectNotFound) else "rejected"
-            raise
-        except RegistryFailure as exc:
-            outcome = _outcome(exc)
-            call.registry_failed = True
-            raise
-        except RegbusError:
-            outcome = "refused"
-            raise
-        except Exception as exc:
-            outcome = "internal"
-            log.exception(
-                "bug in regbus while calling %s.%s; not charged to the registry",
-                self.registry,
-                operation,
-            )
-            raise InternalError(
-                f"internal error in regbus ({type(exc).__name__}) while calling the"
-                " registry; it has been logged",
-                registry=self.registry,
-                operation=operation,
-            ) from exc
-        else:
-            outcome = "ok"
-            return result
+            else:
+                outcome = "ok"
+                return result
+            finally:
+                elapsed = clock() - started
+                call.busy += elapsed
+                if outcome != "cancelled":
+                    self._observer.attempt(self.registry, operation, outcome, elapsed)
         finally:
-            elapsed = self._clock() - started
-            call.busy += elapsed
-            if outcome != "cancelled":
-                self._observer.attempt(self.registry, operation, outcome, elapsed)
+            bulkhead.release(client, held)
 
     def _out_of_time(self, operation: str) -> DeadlineExhausted:
         return DeadlineExhausted(

@@ -142,11 +142,17 @@ class Window:
         self.slow = 0
 
     def add(self, now: float, kind: int) -> None:
-        self.expire(now)
-        self._entries.append((now, kind))
-        self._count(kind, 1)
-        if len(self._entries) > self.size:
-            self._count(self._entries.popleft()[1], -1)
+        entries = self._entries
+        if self.seconds > 0 and entries and entries[0][0] < now - self.seconds:
+            self.expire(now)
+        entries.append((now, kind))
+        self.calls += 1
+        if kind == _FAILED:
+            self.failures += 1
+        elif kind == _SLOW:
+            self.slow += 1
+        if len(entries) > self.size:
+            self._count(entries.popleft()[1], -1)
 
     def expire(self, now: float) -> None:
         if self.seconds <= 0:
@@ -260,11 +266,12 @@ class Breaker:
 
     def admit(self, operation: str = "") -> Permit:
         """A permit for one call, or ``CircuitOpen`` with the time to wait."""
+        state = self._state
+        if state == CLOSED:  # only an open breaker changes by itself in time
+            return self._permit
         now = self._clock()
         self._advance(now)
         state = self._state
-        if state == CLOSED:
-            return self._permit
         policy = self.policy
         if state == OPEN:
             left = max(0.0, self._opened_at + policy.reset_timeout - now)
@@ -289,7 +296,8 @@ class Breaker:
     def record(self, permit: Permit, outcome: Outcome, duration: float) -> None:
         """The outcome of the call ``permit`` let through, and how long it took."""
         now = self._clock()
-        self._advance(now)
+        if self._state == OPEN:
+            self._advance(now)
         if permit.generation != self._generation:
             return  # the call started before a transition: it cannot judge the new state
         if permit.trial:

@@ -20,7 +20,8 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
 from regbus.monitoring.wall import HEALTHS, POINTS, UNKNOWN, Wall, request_counts
 
@@ -33,6 +34,7 @@ def build_app(
     status: StatusSource,
     *,
     worker: Mapping[str, Any] | None = None,
+    readiness: Callable[[], tuple[bool, str]] | None = None,
 ) -> web.Application:
     """An aiohttp app over the bus's metrics and live registry status.
 
@@ -54,16 +56,18 @@ def build_app(
     wall = Wall(status, lambda: request_counts(registry))
 
     async def metrics(request: web.Request) -> web.Response:
-        body = generate_latest(registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        # OpenMetrics for a scraper that asks for it (Accept), else the text format 0.0.4.
+        encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+        return web.Response(body=encode(registry), headers={"Content-Type": content_type})
 
     async def healthz(request: web.Request) -> web.Response:
+        # Answering at all means the process and its event loop are alive.
         return web.json_response({"status": "ok"})
 
     async def readyz(request: web.Request) -> web.Response:
-        # The bus is ready while it can answer; an open breaker degrades one registry only.
-        rows = status()
-        return web.json_response({"status": "ready", "registries": len(rows)})
+        ready, why = readiness() if readiness is not None else (True, "serving")
+        body = {"status": "ready" if ready else "not ready", "reason": why}
+        return web.json_response(body, status=200 if ready else 503)
 
     async def status_json(request: web.Request) -> web.Response:
         await wall.sample()

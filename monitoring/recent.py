@@ -26,6 +26,11 @@ class RecentCalls:
         self._window = window
         self._clock = clock
 
+    @property
+    def last_call(self) -> float | None:
+        """When the last call ended (this clock), or None before the first."""
+        return self._calls[-1][0] if self._calls else None
+
     def add(self, failed: bool, seconds: float) -> None:
         self._calls.append((self._clock(), failed, seconds))
 

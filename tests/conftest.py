@@ -31,7 +31,9 @@ TEST_POLICY = Policy(
 
 # The bus on free loopback ports with the test policy.
 TEST_CONFIG = Config(
-    server=ServerSettings(host="127.0.0.1", grpc_port=0, http_port=0, grace=0.5),
+    # No background probes: tests count the calls a registry gets (tests/test_probes.py
+    # turns them on).
+    server=ServerSettings(host="127.0.0.1", grpc_port=0, http_port=0, grace=0.5, probe_interval=0),
     policy=TEST_POLICY,
     source="test",
 )

@@ -14,18 +14,25 @@ builds the envelope with lxml, posts it over the registry's
 :class:`~regbus.adapters.http.HttpTransport` and reads the answer with one
 hardened ``etree.fromstring`` and a Body/Fault check. :meth:`SoapClient.call`
 keeps zeep's serialisation and objects, for callers that want them.
+
+Building and serialising an envelope costs more than the rest of a call, so an
+envelope of plain text children (and :class:`TemplateHook` plugins, X-Road's) is
+built and serialised once per shape with stand-ins for its texts
+(:class:`Serialized`), then written for each request by joining strings: the very
+bytes lxml would write. A text lxml would refuse takes the lxml way, which says why.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import zeep
 import zeep.xsd
@@ -183,6 +190,24 @@ class EnvelopeHook(Protocol):
         """Raise ``UnexpectedAnswer`` if the answer does not fit the request."""
 
 
+@runtime_checkable
+class TemplateHook(EnvelopeHook, Protocol):
+    """An :class:`EnvelopeHook` whose stamp only writes texts into a fixed structure, so
+    that a request can be written from a template stamped once (:meth:`SoapClient.send`).
+
+    ``texts`` gives this request's texts ("" for one left out) and what ``check`` needs,
+    as ``stamp`` would; ``stamp_texts`` stamps an envelope with given texts.
+    """
+
+    def texts(
+        self, soap: str, soap_operation: str, context: CallContext | None
+    ) -> tuple[tuple[str, ...], Any]: ...
+
+    def stamp_texts(
+        self, envelope: etree._Element, soap_operation: str, texts: tuple[str, ...]
+    ) -> None: ...
+
+
 # Who the SOAP calls of this task are made for, for plugins that send it (X-Road's
 # userId and issue). Each asyncio task has its own copy: concurrent calls cannot mix.
 _CALLER: ContextVar[CallContext | None] = ContextVar("regbus_soap_caller", default=None)
@@ -230,6 +255,62 @@ def parse_answer(data: bytes) -> etree._Element:
     return root
 
 
+# Text lxml refuses (ValueError, or UnicodeEncodeError for surrogates): control characters
+# but tab, newline and carriage return; U+FFFE and U+FFFF; surrogates.
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What libxml2 escapes in text content written as UTF-8.
+_ESCAPED = re.compile("[&<>\r]")
+_MARK = re.compile("\ue000([0-9]+)\ue001")
+
+
+def mark(index: int) -> str:
+    """The stand-in for the ``index``-th text of a :class:`Serialized` document."""
+    return f"\ue000{index}\ue001"
+
+
+def xml_text(text: str) -> str | None:
+    """``text`` as libxml2 writes it in an element's content (UTF-8); None when lxml
+    would not take it as text."""
+    if type(text) is not str or _NOT_XML_TEXT.search(text) is not None:
+        return None
+    if _ESCAPED.search(text) is None:
+        return text
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+class Serialized:
+    """A document as ``etree.tostring(root, xml_declaration=True, encoding="utf-8")``
+    writes it, with texts left to fill: serialized once, each of those texts set to
+    ``mark(i)``, then filled by joining strings. ``ValueError`` if the marks do not come
+    out as ``count`` texts of their own."""
+
+    __slots__ = ("_order", "_parts")
+
+    def __init__(self, root: etree._Element, count: int) -> None:
+        written = etree.tostring(root, xml_declaration=True, encoding="utf-8").decode("utf-8")
+        pieces = _MARK.split(written)
+        order = [int(i) for i in pieces[1::2]]
+        if sorted(order) != list(range(count)):
+            raise ValueError(f"expected {count} marked texts, found {order}")
+        self._parts = pieces[0::2]
+        self._order = order
+
+    def fill(self, texts: Sequence[str]) -> bytes | None:
+        """The document with ``texts[i]`` for ``mark(i)``; None when one of them is not
+        text lxml would take (then build the document with lxml: it says why)."""
+        parts = self._parts
+        out = [parts[0]]
+        for index, part in zip(self._order, parts[1:], strict=True):
+            text = xml_text(texts[index])
+            if text is None:
+                return None
+            out.append(text)
+            out.append(part)
+        return "".join(out).encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Child:
     """One child of a request element: its tag and, for values that are not
@@ -251,6 +332,67 @@ class Plan:
     answer: str  # the answer element's tag
     children: Mapping[str, Child] | None  # None: not plain text children; zeep serialises
     required: frozenset[str] = frozenset()
+    # The request serialized once per shape (the children given, the hooks' texts given).
+    _serialized: dict[tuple[Any, ...], Serialized | Literal[False]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def plain(self, arguments: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The children ``arguments`` give, in order, when :meth:`build` accepts them
+        and :meth:`write` may write them (as long as their values are text lxml takes);
+        None when only :meth:`build` will do (zeep serialises, or it refuses them: it
+        says why)."""
+        children = self.children
+        if children is None or not arguments.keys() <= children.keys():
+            return None
+        names = tuple(name for name in children if arguments.get(name) is not None)
+        if not self.required.issubset(names):
+            return None
+        return names
+
+    def write(
+        self,
+        names: tuple[str, ...],
+        arguments: Mapping[str, Any],
+        hooks: Sequence[TemplateHook] = (),
+        texts: Sequence[tuple[str, ...]] = (),
+    ) -> bytes | None:
+        """``etree.tostring(envelope, xml_declaration=True, encoding="utf-8")`` of
+        :meth:`build` with the children ``names`` (:meth:`plain`), each hook then
+        stamping its ``texts``: written from a template serialized once per shape.
+        None when a value or a hook's text is not text lxml takes, or there is no
+        template."""
+        shape = (names, *(tuple(bool(t) for t in found) for found in texts))
+        serialized = self._serialized.get(shape)
+        if serialized is None:
+            serialized = self._template(names, hooks, texts)
+            if len(self._serialized) < 256:  # shapes are few; this only bounds misuse
+                self._serialized[shape] = serialized
+        if not serialized:
+            return None
+        values = [arguments[name] for name in names]
+        for found in texts:
+            values.extend(t for t in found if t)
+        return serialized.fill(values)
+
+    def _template(
+        self,
+        names: tuple[str, ...],
+        hooks: Sequence[TemplateHook],
+        texts: Sequence[tuple[str, ...]],
+    ) -> Serialized | Literal[False]:
+        count = len(names)
+        envelope = self.build({name: mark(i) for i, name in enumerate(names)})
+        for hook, found in zip(hooks, texts, strict=True):
+            marks = []
+            for text in found:
+                marks.append(mark(count) if text else "")
+                count += bool(text)
+            hook.stamp_texts(envelope, self.name, tuple(marks))
+        try:
+            return Serialized(envelope, count)
+        except ValueError:  # a fixed text (a setting) looks like a mark
+            return False
 
     def build(self, arguments: Mapping[str, Any]) -> etree._Element:
         """The request envelope for ``arguments`` (the request element's children):
@@ -405,6 +547,11 @@ class SoapClient:
         self._steps: tuple[tuple[Any, bool], ...] = tuple(
             (p, isinstance(p, EnvelopeHook)) for p in self._plugins
         )
+        # The plugins when every one is a TemplateHook (requests written from templates).
+        hooks = tuple(p for p in self._plugins if isinstance(p, TemplateHook))
+        self._hooks: tuple[TemplateHook, ...] | None = (
+            hooks if len(hooks) == len(self._plugins) else None
+        )
         catalogue = Catalogue(wsdl)
         # forbid_external stays off: it would refuse every import before the
         # catalogue, which refuses all it does not hold, sees it.
@@ -467,7 +614,58 @@ class SoapClient:
         mapping. ``operation`` is the bus operation, for errors; ``context`` the
         caller, for hooks and plugins that send it (:func:`on_behalf_of`)."""
         plan = self.plan(soap_operation)
-        return await self._exchange(plan, plan.build(arguments), operation, context)
+        hooks = self._hooks
+        names = plan.plain(arguments) if hooks is not None else None
+        if names is None:
+            return await self._exchange(plan, plan.build(arguments), operation, context)
+        if hooks:
+            return await self._written(plan, names, arguments, hooks, operation, context)
+        # Nothing changes the envelope: it is written from a template, not built.
+        data = plan.write(names, arguments)
+        if data is None:  # a value lxml refuses: building says why
+            data = etree.tostring(plan.build(arguments), xml_declaration=True, encoding="utf-8")
+        answer = await self._http.request(
+            "POST", self._address, operation, headers=plan.http_headers, data=data
+        )
+        return self._answer(self._parse(answer, operation), answer, plan, operation)
+
+    async def _written(
+        self,
+        plan: Plan,
+        names: tuple[str, ...],
+        arguments: Mapping[str, Any],
+        hooks: tuple[TemplateHook, ...],
+        operation: str,
+        context: CallContext | None,
+    ) -> etree._Element:
+        """:meth:`_exchange` of :meth:`Plan.build`, the hooks stamping it, with the
+        request written by :meth:`Plan.write`."""
+        if any(xml_text(arguments[name]) is None for name in names):
+            # Building refuses it before any hook stamps (or draws a message id).
+            return await self._exchange(plan, plan.build(arguments), operation, context)
+        caller = context if context is not None else current_caller()
+        token = _CALLER.set(context) if context is not None else None
+        try:
+            stamps = [hook.texts(plan.envelope, plan.name, caller) for hook in hooks]
+            data = plan.write(names, arguments, hooks, [texts for texts, _ in stamps])
+            if data is None:  # a text lxml refuses (stamping says why), or no template
+                envelope = plan.build(arguments)
+                for hook, (texts, _) in zip(hooks, stamps, strict=True):
+                    hook.stamp_texts(envelope, plan.name, texts)
+                data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+            answer = await self._http.request(
+                "POST", self._address, operation, headers=plan.http_headers, data=data
+            )
+            document = self._parse(answer, operation)
+            try:
+                for hook, (_, stamped) in zip(hooks, stamps, strict=True):
+                    hook.check(document, stamped)
+            except (ZeepError, etree.XMLSyntaxError, UnexpectedAnswer) as exc:
+                raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
+        finally:
+            if token is not None:
+                _CALLER.reset(token)
+        return self._answer(document, answer, plan, operation)
 
     async def send_element(
         self,
@@ -481,6 +679,38 @@ class SoapClient:
         """:meth:`send` with the request element built by the caller (the ШЭП envelope)."""
         plan = self.plan(soap_operation)
         return await self._exchange(plan, plan.wrap(request), operation, context)
+
+    async def send_bytes(
+        self,
+        soap_operation: str,
+        operation: str,
+        data: bytes,
+        /,
+        *,
+        context: CallContext | None = None,
+    ) -> etree._Element:
+        """:meth:`send` with the request envelope already serialized (a
+        :class:`Serialized` one): for a client without plugins, which change envelopes."""
+        if self._steps:
+            raise ValueError(f"{self.registry}: plugins change the envelope; use send_envelope")
+        plan = self.plan(soap_operation)
+        answer = await self._http.request(
+            "POST", self._address, operation, headers=plan.http_headers, data=data
+        )
+        return self._answer(self._parse(answer, operation), answer, plan, operation)
+
+    async def send_envelope(
+        self,
+        soap_operation: str,
+        operation: str,
+        envelope: etree._Element,
+        /,
+        *,
+        context: CallContext | None = None,
+    ) -> etree._Element:
+        """:meth:`send` with the whole envelope built by the caller, in the operation's
+        SOAP version (``plan(soap_operation).empty()`` gives one to fill)."""
+        return await self._exchange(self.plan(soap_operation), envelope, operation, context)
 
     async def _exchange(
         self,
@@ -623,13 +853,17 @@ __all__ = [
     "FaultAnswer",
     "FaultMapper",
     "Plan",
+    "Serialized",
     "SoapClient",
     "SoapFault",
+    "TemplateHook",
     "UnexpectedAnswer",
     "body_element",
     "current_caller",
     "generic_fault_error",
+    "mark",
     "new_message_id",
     "on_behalf_of",
     "parse_answer",
+    "xml_text",
 ]

@@ -8,6 +8,8 @@ elements and check answers against it before mapping them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lxml import etree
 
 from regbus.adapters.soap import descriptions
@@ -59,6 +61,13 @@ class PayloadSchema:
         for child, text in children.items():
             etree.SubElement(element, qname(child)).text = text
         return element
+
+    def build_in(self, parent: etree._Element, name: str, children: Mapping[str, str]) -> None:
+        """:meth:`build` as the last child of ``parent``, in its document."""
+        qname = self.qname
+        element = etree.SubElement(parent, qname(name), nsmap=self._nsmap)
+        for child, text in children.items():
+            etree.SubElement(element, qname(child)).text = text
 
     def check(self, element: etree._Element, name: str) -> etree._Element:
         """``element`` if it is a valid ``name``; ``ValueError`` saying why not."""

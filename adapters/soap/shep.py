@@ -10,7 +10,10 @@ The channel wraps a service's payload in ``SendMessage/request`` with
 
 The envelope is built and read with lxml (the request element's name comes from
 the WSDL through :class:`~regbus.adapters.soap.client.SoapClient`): its fixed
-parts once per channel, copied and filled for each message. The answer is
+parts once per channel, copied and filled for each message. Adapters that send a
+payload of text children (``ShepWire``) have the whole request written instead
+(:meth:`SyncChannel.request_bytes`, :meth:`SyncChannel.send_bytes`): serialised once
+per shape of message and filled by joining strings, the same bytes. The answer is
 checked against the WSDL's schema before anything is read from it.
 
 Endpoint options: ``sender_id``, ``password``, ``service_id`` (overrides the
@@ -23,14 +26,20 @@ import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from lxml import etree
 
 from regbus.adapters.base import CallContext, Endpoint
 from regbus.adapters.errors import RegbusError, RegistryFault, RegistryRejected
 from regbus.adapters.http import HttpTransport, clip
-from regbus.adapters.soap.client import SoapClient, SoapFault, new_message_id
+from regbus.adapters.soap.client import (
+    Serialized,
+    SoapClient,
+    SoapFault,
+    mark,
+    new_message_id,
+)
 from regbus.adapters.soap.payload import PayloadSchema
 from regbus.adapters.views import finder
 
@@ -135,6 +144,22 @@ def _fill_info(
             info.remove(prop)
 
 
+def _given(context: CallContext) -> tuple[bool, bool, bool, bool, bool]:
+    """Which of the request id and the properties ``context`` has."""
+    return (
+        bool(context.request_id),
+        bool(context.client_id),
+        bool(context.operator_id),
+        bool(context.purpose),
+        bool(context.case_number),
+    )
+
+
+def _properties(context: CallContext) -> tuple[str, str, str, str]:
+    """The values of :data:`PROPERTIES`, in that order."""
+    return (context.client_id, context.operator_id, context.purpose, context.case_number)
+
+
 _STATUS = finder(None, "responseInfo/status")
 _DATA = finder(None, "responseData/data")
 
@@ -190,6 +215,10 @@ class SyncChannel:
         request = etree.SubElement(self._message, "request")
         request.append(info_template(self.sender))
         etree.SubElement(etree.SubElement(request, "requestData"), "data")
+        # The whole envelope per set of context fields given, for envelope(); serialized
+        # with the payload too, per shape of message, for request_bytes().
+        self._envelopes: dict[tuple[bool, ...], etree._Element] = {}
+        self._serialized: dict[tuple[Any, ...], Serialized | Literal[False]] = {}
 
     def message(self, payload: etree._Element, context: CallContext) -> etree._Element:
         """``SendMessage`` carrying ``payload`` for ``context`` (the payload moves into it)."""
@@ -198,6 +227,101 @@ class SyncChannel:
         _fill_info(info, context, new_message_id(), _now)
         request_data[0].append(payload)
         return message
+
+    def envelope(self, context: CallContext) -> tuple[etree._Element, etree._Element]:
+        """The whole SOAP envelope of a ``SendMessage`` for ``context``, and its empty
+        ``requestData/data`` for the payload to be built in: :meth:`message` inside
+        ``SoapClient``'s envelope, from one template copied (nothing moves between
+        documents). Send it with :meth:`send_envelope`."""
+        given = _given(context)
+        envelope = self._envelope_template(given).__copy__()
+        info, request_data = envelope[0][0][0]  # Body/SendMessage/request
+        nodes = iter(info)
+        next(nodes).text = new_message_id()
+        if given[0]:
+            next(nodes).text = context.request_id
+        next(nodes)  # serviceId
+        next(nodes).text = _now().isoformat(timespec="milliseconds")
+        next(nodes)  # sender
+        for value in _properties(context):
+            if value:
+                next(nodes)[1].text = value
+        return envelope, request_data[0]
+
+    def request_bytes(
+        self,
+        context: CallContext,
+        payload: PayloadSchema,
+        name: str,
+        children: Mapping[str, str],
+    ) -> bytes:
+        """The whole ``SendMessage`` request for ``context`` carrying ``payload``'s
+        ``name`` with ``children`` (:meth:`PayloadSchema.build`), as sent: what
+        :meth:`envelope` and ``build_in`` give, serialized, written from a template
+        serialized once per shape of message."""
+        given = _given(context)
+        key = (given, id(payload), name, tuple(children))
+        serialized = self._serialized.get(key)
+        if serialized is None:
+            serialized = self._serialize(given, payload, name, tuple(children))
+            if len(self._serialized) < 1024:  # shapes are few; this only bounds misuse
+                self._serialized[key] = serialized
+        if serialized:
+            texts = [new_message_id()]
+            if given[0]:
+                texts.append(context.request_id)
+            texts.append(_now().isoformat(timespec="milliseconds"))
+            texts.extend(value for value in _properties(context) if value)
+            texts.extend(children.values())
+            data = serialized.fill(texts)
+            if data is not None:
+                return data
+        # A text lxml refuses (it raises here, as it always did), or no template.
+        message = self.message(payload.build(name, **children), context)
+        envelope = self._soap.plan(OPERATION).wrap(message)
+        written: bytes = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        return written
+
+    def _serialize(
+        self, given: tuple[bool, ...], payload: PayloadSchema, name: str, names: tuple[str, ...]
+    ) -> Serialized | Literal[False]:
+        """The serialized template of one shape of message; False when there is none."""
+        envelope = self._envelope_template(given).__copy__()
+        info, request_data = envelope[0][0][0]
+        nodes = iter(info)
+        count = 0
+
+        def marked(node: etree._Element) -> None:
+            nonlocal count
+            node.text = mark(count)
+            count += 1
+
+        marked(next(nodes))  # messageId
+        if given[0]:
+            marked(next(nodes))  # correlationId
+        next(nodes)
+        marked(next(nodes))  # messageDate
+        next(nodes)
+        for flag in given[1:]:
+            if flag:
+                marked(next(nodes)[1])
+        payload.build_in(request_data[0], name, {n: mark(count + i) for i, n in enumerate(names)})
+        try:
+            return Serialized(envelope, count + len(names))
+        except ValueError:  # a fixed text (a sender option) looks like a mark
+            return False
+
+    def _envelope_template(self, given: tuple[bool, ...]) -> etree._Element:
+        """The envelope with ``requestInfo`` holding only the properties ``given``."""
+        template = self._envelopes.get(given)
+        if template is None:
+            envelope, body = self._soap.plan(OPERATION).empty()
+            message = self._message.__copy__()
+            fields = ["x" if flag else "" for flag in given]
+            _fill_info(message[0][0], CallContext(*fields), "", _now)
+            body.append(message)
+            template = self._envelopes[given] = envelope.__copy__()  # one document, compact
+        return template
 
     async def send(
         self, payload: etree._Element, context: CallContext, operation: str
@@ -209,6 +333,21 @@ class SyncChannel:
         """
         message = self.message(payload, context)
         answer = await self._soap.send_element(OPERATION, operation, message, context=context)
+        return self._payload_of(answer, operation)
+
+    async def send_bytes(self, data: bytes, context: CallContext, operation: str) -> etree._Element:
+        """:meth:`send` for a request from :meth:`request_bytes`."""
+        answer = await self._soap.send_bytes(OPERATION, operation, data, context=context)
+        return self._payload_of(answer, operation)
+
+    async def send_envelope(
+        self, envelope: etree._Element, context: CallContext, operation: str
+    ) -> etree._Element:
+        """:meth:`send` for an envelope from :meth:`envelope` with its payload in."""
+        answer = await self._soap.send_envelope(OPERATION, operation, envelope, context=context)
+        return self._payload_of(answer, operation)
+
+    def _payload_of(self, answer: etree._Element, operation: str) -> etree._Element:
         try:
             self._types.check(answer, ANSWER)
         except ValueError as exc:

@@ -22,6 +22,7 @@ Endpoint options (identifiers written as X-Road writes them):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from lxml import etree
 from regbus.adapters.base import CallContext
 from regbus.adapters.http import clip
 from regbus.adapters.soap.client import UnexpectedAnswer, current_caller, new_message_id
-from regbus.adapters.views import namespace_of
+from regbus.adapters.views import first_children, namespace_of
 
 XROAD = "http://x-road.eu/xsd/xroad.xsd"
 IDENTIFIERS = "http://x-road.eu/xsd/identifiers"
@@ -174,6 +175,19 @@ def request_headers(
     return headers
 
 
+def _texts(message_id: str, context: CallContext | None) -> tuple[str, str, str]:
+    """The texts of the ``id``, ``userId`` and ``issue`` headers ("" leaves one out)."""
+    if context is None:
+        return message_id, "", ""
+    return message_id, context.operator_id, context.case_number
+
+
+@functools.lru_cache(maxsize=16)
+def _soap_tags(soap: str | None) -> tuple[str, str, str]:
+    """The Body, Header and Fault tags of a SOAP envelope namespace."""
+    return f"{{{soap}}}Body", f"{{{soap}}}Header", f"{{{soap}}}Fault"
+
+
 class XRoadMismatch(UnexpectedAnswer):
     """The answer does not echo the request's X-Road headers."""
 
@@ -242,14 +256,35 @@ class XRoadHeaders(zeep.Plugin):
         (replacing any there); return what the answer must echo."""
         soap = namespace_of(envelope)
         template, expected = self._template(soap, soap_operation)
-        headers = template.__copy__()
         message_id = self._new_id()
+        self._stamp(envelope, soap, template, _texts(message_id, context))
+        return Sent(message_id, expected.client, expected.service)
+
+    def texts(
+        self, soap: str, soap_operation: str, context: CallContext | None
+    ) -> tuple[tuple[str, ...], Sent]:
+        """What :meth:`stamp` would write into an envelope of SOAP namespace ``soap``
+        (``id``, ``userId``, ``issue``; "" for one left out) and return: the
+        :class:`~regbus.adapters.soap.client.TemplateHook` half of stamping."""
+        _, expected = self._template(soap, soap_operation)
+        message_id = self._new_id()
+        return _texts(message_id, context), Sent(message_id, expected.client, expected.service)
+
+    def stamp_texts(
+        self, envelope: etree._Element, soap_operation: str, texts: tuple[str, ...]
+    ) -> None:
+        """:meth:`stamp` with the texts :meth:`texts` gave (or stand-ins for them)."""
+        soap = namespace_of(envelope)
+        template, _ = self._template(soap, soap_operation)
+        self._stamp(envelope, soap, template, texts)
+
+    @staticmethod
+    def _stamp(
+        envelope: etree._Element, soap: str | None, template: etree._Element, texts: tuple[str, ...]
+    ) -> None:
+        headers = template.__copy__()
         _, _, id_node, user_node, issue_node, _ = headers
-        for node, text in (
-            (id_node, message_id),
-            (user_node, context.operator_id if context else ""),
-            (issue_node, context.case_number if context else ""),
-        ):
+        for node, text in zip((id_node, user_node, issue_node), texts, strict=True):
             if text:
                 node.text = text
             else:
@@ -262,21 +297,25 @@ class XRoadHeaders(zeep.Plugin):
                 header.remove(old)
             for position, element in enumerate(list(headers)):
                 header.insert(position, element)
-        return Sent(message_id, expected.client, expected.service)
 
     def check(self, envelope: etree._Element, sent: Sent | None) -> None:
         """``XRoadMismatch`` unless the answer echoes ``sent`` (a fault needs not)."""
         soap = namespace_of(envelope)
-        fault = f"{{{soap}}}Fault"
-        for body in envelope.iterchildren(f"{{{soap}}}Body"):
-            if next(body.iterchildren(fault), None) is not None:
-                return
+        body_tag, header_tag, fault = _soap_tags(soap)
+        header = None
+        for child in envelope:  # every Body, and the first Header
+            tag = child.tag
+            if tag == body_tag:
+                if next(child.iterchildren(fault), None) is not None:
+                    return
+            elif tag == header_tag and header is None:
+                header = child
         if sent is None:
             raise XRoadMismatch("X-Road answer to a request this client did not send")
-        header = next(envelope.iterchildren(f"{{{soap}}}Header"), None)
         if header is None:
             raise XRoadMismatch(f"X-Road answer has no SOAP Header to echo request id {sent.id}")
-        node = next(header.iterchildren(_ID), None)
+        headers = first_children(header)
+        node = headers.get(_ID)
         echoed = ("" if node is None else node.text or "").strip()
         if echoed != sent.id:
             shown = clip(echoed, 80) or "none"
@@ -285,7 +324,7 @@ class XRoadHeaders(zeep.Plugin):
             ("client", _CLIENT, sent.client),
             ("service", _SERVICE, sent.service),
         ):
-            got = read_identifier(next(header.iterchildren(tag), None))
+            got = read_identifier(headers.get(tag))
             if got != expected:
                 raise XRoadMismatch(f"X-Road answer to {sent.id} names another {name}")
 
