@@ -26,8 +26,9 @@ from typing import Any, TextIO
 
 FORMATS = ("text", "json")
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-# Twelve digits standing alone: an IIN or a BIN (also inside a longer text).
-_NUMBER = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+# Twelve digits standing alone: an IIN or a BIN (also inside a longer text), but not a
+# group of a UUID or another identifier made of letters, digits and hyphens.
+_NUMBER = re.compile(r"(?<![0-9A-Za-z-])[0-9]{12}(?![0-9A-Za-z-])")
 # LogRecord's own attributes; anything else on a record came from ``extra=``.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 

@@ -62,3 +62,7 @@ def test_the_mask_is_stable_per_key_and_leaves_other_numbers() -> None:
     assert masker.text(f"a {IIN} b {IIN}").count(masker.token(IIN)) == 2
     assert masker.text("phone 87071234567, 1234567890123") == "phone 87071234567, 1234567890123"
     assert Masker(b"other").token(IIN) != masker.token(IIN)
+    request_id = "410c7f2e-794a-4bb1-a894-738911169457"  # a UUID whose last group is digits
+    assert masker.text(f"request_id={request_id} iin={IIN}") == (
+        f"request_id={request_id} iin={masker.token(IIN)}"
+    )
