@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -94,10 +94,31 @@ class Profile:
     keys: tuple[str, ...]
     steps: tuple[Step, ...]
     let: Mapping[str, tuple[Source, ...]]
+    # Each step's parameters with ``let`` names expanded, worked out once.
+    _sources: dict[int, Mapping[str, tuple[Source, ...]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        for step in self.steps:
+            self._sources[id(step)] = {
+                name: tuple(self._expand(alts)) for name, alts in step.params.items()
+            }
 
     def step_sources(self, step: Step) -> Mapping[str, tuple[Source, ...]]:
         """The step's parameters with ``let`` names expanded to their alternatives."""
-        return {name: tuple(self._expand(alts)) for name, alts in step.params.items()}
+        found = self._sources.get(id(step))
+        if found is None:  # a step that is not this profile's own object
+            return {name: tuple(self._expand(alts)) for name, alts in step.params.items()}
+        return found
+
+    def key_takers(self) -> Iterator[tuple[str, Step, str]]:
+        """(request key, step, parameter) for every parameter a request key feeds directly."""
+        for step in self.steps:
+            for param, alternatives in self.step_sources(step).items():
+                for source in alternatives:
+                    if source.name and not source.path:
+                        yield source.name, step, param
 
     def _expand(self, alternatives: tuple[Source, ...]) -> Iterator[Source]:
         for source in alternatives:

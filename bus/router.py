@@ -24,6 +24,7 @@ from regbus.adapters.errors import (
     RegistryFailure,
     UnknownRegistry,
 )
+from regbus.adapters.kinds import Kind
 from regbus.adapters.spec import Registry
 from regbus.bus.config import Config, ConfigError
 from regbus.bus.profiles import profile_problems
@@ -128,6 +129,17 @@ class Router:
         if problems:
             raise ConfigError(f"{config.source}: " + "; ".join(problems))
         self.profiles = dict(config.profiles)
+        # Per profile, the parameter kind each request key is checked against: the first
+        # served step's parameter that takes it directly.
+        self.key_kinds: dict[str, dict[str, tuple[str, Kind]]] = {}
+        for name, profile in self.profiles.items():
+            kinds = self.key_kinds[name] = {}
+            for key, step, param_name in profile.key_takers():
+                lane = self.lanes.get(step.registry)
+                op = lane.spec.operation(step.operation) if lane else None
+                param = op.param(param_name) if op is not None else None
+                if param is not None and key not in kinds:
+                    kinds[key] = (step.registry, param.kind)
 
     def lane(self, registry: str) -> Lane:
         lane = self.lanes.get(registry)

@@ -211,24 +211,14 @@ def profile_keys(profile: Profile, router: Router, keys: dict[str, str]) -> dict
             field=profile.keys[0],
             reason="MISSING_PARAMETER",
         )
+    kinds = router.key_kinds.get(profile.name, {})
     for key, value in given.items():
-        for step in profile.steps:
-            lane = router.lanes.get(step.registry)
-            op = lane.spec.operation(step.operation) if lane else None
-            takes = [
-                p
-                for p, alts in profile.step_sources(step).items()
-                if any(s.name == key and not s.path for s in alts)
-            ]
-            param = op.param(takes[0]) if op is not None and takes else None
-            if param is None:
-                continue
-            problem = param.kind.problem(value)
-            if problem is not None:
-                raise InvalidParameter(
-                    problem, field=key, reason=param.kind.reason, registry=step.registry
-                )
-            break
+        if key not in kinds:
+            continue
+        registry, kind = kinds[key]
+        problem = kind.problem(value)
+        if problem is not None:
+            raise InvalidParameter(problem, field=key, reason=kind.reason, registry=registry)
     return given
 
 
