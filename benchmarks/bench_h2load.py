@@ -16,6 +16,12 @@ process of its own, all stopped on exit (Ctrl-C and SIGTERM included):
   ``--workers``, once more with ``--workers N`` (default 2; 0 skips it); for parts 4 to 6 also
   with configurations derived from the mocks' one (written next to it, kept with the logs).
 
+Placement: with two cores or more, the bus and the bare server each run on one core (cpu 0),
+as one worker does, and everything else (h2load, the mock registries, this script's own
+callers) on the others, so the rig's work never takes the measured server's core; the bare
+server is held to the same core. ``--no-pin`` lets every process run anywhere. With
+``--workers N`` the workers get N cores when that leaves one for the rest, else every core.
+
 What it measures, every load run preceded by a warm-up run:
 
 1. throughput, h2load over h2c (``-c 8 -m 16``): per scenario (REST, ШЭП SOAP, plain SOAP,
@@ -25,7 +31,10 @@ What it measures, every load run preceded by a warm-up run:
 2. added latency at low load: one call at a time, through the bus (grpc.aio) and straight to
    the mock registry (aiohttp, one connection) with the very HTTP request the adapter sends
    (recorded once through a proxy), interleaved: p50 and p99 differences;
-3. Compose of gbdfl + zags + vehicles against the slowest of them alone: p50 ratio;
+3. Compose of gbdfl + zags + vehicles against the slowest of them alone: p50 ratio, with
+   the mocks answering at once (the parts' CPU then queues on the bus's one core), and again
+   with each of the three registries answering 20 ms later (``slow=20``, ``--compose-registry-ms``),
+   as registries across a network do;
 4. isolation: vehicles throughput while gbdfl hangs (``regbus fault gbdfl hang``) and 64
    callers with 1 s deadlines keep calling it, as a ratio to vehicles right before; how the
    gbdfl calls ended; then how fast gbdfl calls fail with its breaker open, against a call
@@ -37,7 +46,9 @@ What it measures, every load run preceded by a warm-up run:
    ``huge=50`` and 5 concurrent gbdfl calls made 5 times in a row: how they ended (the
    ErrorInfo reason), the bus's peak RSS (VmRSS of it and its children every 20 ms) against
    its peak before, vehicles' p50 during them against before. On a bus of its own whose
-   gbdfl breaker is held closed, so every call reads its answer up to the limit;
+   gbdfl breaker is held closed, so every call reads its answer up to the limit, with gbdfl
+   served by mock registries of their own at a lower priority (``nice 10``), as a registry
+   on another machine: the vehicles mock and its callers wait for the bus only;
 6. with ``--workers N``: the workers sharing breakers through Redis (``--breaker-store``;
    skipped with a note when it does not answer), ``[policy] timeout = 0.5``, gbdfl hanging:
    its breaker opened through one connection (one worker), then 64 callers over 16
@@ -74,7 +85,7 @@ import time
 import tomllib
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +148,23 @@ class Processes:
         self.logs = logs
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        cpus: frozenset[int] | None = None,
+        *,
+        nice: int = 0,
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv``; ``cpus``: the cores it (and its threads and children) may run
+        on, else the ones this script runs on; ``nice``: added to its niceness."""
+
+        def place() -> None:
+            if cpus is not None:
+                os.sched_setaffinity(0, cpus)
+            if nice:
+                os.nice(nice)
+
         log = (self.logs / f"{name}.log").open("wb")
         proc = subprocess.Popen(
             list(argv),
@@ -145,6 +172,7 @@ class Processes:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop them in order
+            preexec_fn=place if cpus is not None or nice else None,
         )
         log.close()
         self.running[name] = proc
@@ -183,6 +211,48 @@ class Processes:
 
 class BenchError(Exception):
     """The benchmark cannot go on; the message says why."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Which cores the servers measured (the bus, the bare server) run on, and which the
+    rest (h2load, the mock registries, this script's own callers) run on: apart, so the
+    rig's own work never competes with the server it measures, and each server has one
+    core, as one worker does. None: not pinned (one core only, or ``--no-pin``)."""
+
+    servers: frozenset[int] | None = None
+    rest: frozenset[int] | None = None
+
+    @classmethod
+    def choose(cls, pin: bool, cores: Collection[int]) -> Placement:
+        ordered = sorted(cores)
+        if not pin or len(ordered) < 2:
+            return cls()
+        return cls(frozenset(ordered[:1]), frozenset(ordered[1:]))
+
+    def for_workers(self, workers: int) -> frozenset[int] | None:
+        """The cores of ``workers`` bus workers: as many as there are workers when that
+        leaves the rest at least one; else None (the workers share every core)."""
+        if self.servers is None or self.rest is None:
+            return None
+        cores = sorted(self.servers | self.rest)
+        return frozenset(cores[:workers]) if workers < len(cores) else None
+
+    def text(self, workers: int = 1) -> str:
+        if self.servers is None or self.rest is None:
+            return "not pinned: every process on any core"
+        servers = self.servers if workers <= 1 else self.for_workers(workers)
+        if servers is None:
+            return f"{workers} workers on every core, with the load and the mocks"
+        who = "the bus and the bare server" if workers <= 1 else f"the {workers} bus workers"
+        return (
+            f"{who} on cpu {_cpus(servers)}; h2load, the mock registries and the bench's own"
+            f" callers on cpu {_cpus(self.rest - servers)}"
+        )
+
+
+def _cpus(cores: Collection[int]) -> str:
+    return ",".join(str(c) for c in sorted(cores)) or "-"
 
 
 def free_port() -> int:
@@ -325,6 +395,12 @@ def policy_label(timeout: float) -> str:
     if timeout == DEFAULT_POLICY.timeout:
         return f"default policy, attempt timeout {timeout:g} s"
     return f"[policy] timeout = {timeout:g} s"
+
+
+def written_mocks_addr(config: Path) -> str:
+    """host:port of the mock registries a configuration ``regbus mocks`` wrote points at."""
+    data = tomllib.loads(config.read_text("utf-8"))
+    return str(urlsplit(next(iter(data["registries"].values()))["url"]).netloc)
 
 
 def derived_config(
@@ -798,6 +874,8 @@ class Settings:
     breaker_store: str = "redis://127.0.0.1:6379/0"  # "" skips the shared-breaker run
     shared_seconds: float = 5.0
     shared_connections: int = 16
+    compose_registry_ms: float = 20.0  # Compose again with its registries this slow; 0: not
+    pin: bool = True  # the measured server on a core of its own (Placement)
 
 
 @dataclass
@@ -805,7 +883,8 @@ class Report:
     settings: dict[str, Any]
     throughput: list[dict[str, Any]] = field(default_factory=list)
     latency: list[dict[str, Any]] = field(default_factory=list)
-    compose: dict[str, Any] | None = None
+    compose: dict[str, Any] | None = None  # the mocks answering at once
+    compose_slow_registries: dict[str, Any] | None = None  # each part's registry slow=MS
     isolation: dict[str, Any] | None = None  # default policy
     fail_fast: dict[str, Any] | None = None
     isolation_short_timeout: dict[str, Any] | None = None  # [policy] timeout = short_timeout
@@ -833,6 +912,7 @@ class Bench:
         self.bodies: dict[str, Path] = {}
         self.answers: dict[str, bytes] = {}
         self.mocks_addr = ""
+        self.placement = Placement.choose(settings.pin, os.sched_getaffinity(0))
         self.report = Report(
             settings={
                 "connections": settings.load.connections,
@@ -842,6 +922,7 @@ class Bench:
                 "warmup_s": settings.load.warmup,
                 "h2load_threads": settings.load.threads,
                 "cpus": os.cpu_count(),
+                "placement": self.placement.text(),
                 "python": sys.version.split()[0],
                 "grpcio": grpc.__version__,
             }
@@ -850,14 +931,18 @@ class Bench:
     # servers ----------------------------------------------------------------------------------
 
     async def start_mocks(self) -> None:
+        self.mocks_addr = await self._start_mocks("mocks", self.config)
+
+    async def _start_mocks(self, name: str, config: Path, *options: str, nice: int = 0) -> str:
+        """``regbus mocks`` writing ``config``; the address they answer on."""
         self.procs.start(
-            "mocks", regbus_argv("mocks", "--port", "0", "--write-config", str(self.config))
+            name,
+            regbus_argv("mocks", "--port", "0", "--write-config", str(config), *options),
+            nice=nice,
         )
 
         async def ready() -> str:
-            data = tomllib.loads(self.config.read_text("utf-8"))  # OSError/ValueError: not yet
-            url = next(iter(data["registries"].values()))["url"]
-            addr = str(urlsplit(url).netloc)
+            addr = written_mocks_addr(config)  # OSError/ValueError: not yet
             import aiohttp
 
             async with (
@@ -868,7 +953,7 @@ class Bench:
                     raise ValueError(f"/_faults answered {answer.status}")
             return addr
 
-        self.mocks_addr = str(await wait_ready("mock registries", ready, self.procs, ["mocks"]))
+        return str(await wait_ready(f"mock registries ({name})", ready, self.procs, [name]))
 
     async def start_bus(
         self, name: str, workers: int = 0, config: Path | None = None
@@ -880,7 +965,8 @@ class Bench:
         )  # fmt: skip
         if workers:
             argv += ["--workers", str(workers)]
-        self.procs.start(name, argv)
+        cpus = self.placement.for_workers(workers) if workers > 1 else self.placement.servers
+        self.procs.start(name, argv, cpus)
         probe = self.s.scenarios[0].request()
 
         async def ready() -> object:
@@ -904,6 +990,7 @@ class Bench:
         self.procs.start(
             "bare",
             [sys.executable, __file__, "--serve-bare", str(port), "--answers", str(answers)],
+            self.placement.servers,
         )
         probe = self.s.scenarios[0].request()
 
@@ -914,12 +1001,12 @@ class Bench:
         await wait_ready("bare grpc.aio server", ready, self.procs, ["bare"])
         return port
 
-    async def fault(self, registry: str, mode: str) -> None:
+    async def fault(self, registry: str, mode: str, addr: str = "") -> None:
         """What ``regbus fault REGISTRY MODE --mocks ADDR`` does (``PUT /_faults/REGISTRY``),
         without starting a Python process on a machine that is busy being measured."""
         import aiohttp
 
-        url = f"http://{self.mocks_addr}/_faults/{registry}"
+        url = f"http://{addr or self.mocks_addr}/_faults/{registry}"
         try:
             async with (
                 aiohttp.ClientSession() as session,
@@ -1076,7 +1163,23 @@ class Bench:
                 self.report.latency.append(row)
                 progress(latency_line(row))
 
-    async def compose(self, bus_port: int) -> None:
+    async def compose(self, bus_port: int, registry_ms: float = 0.0) -> None:
+        """Compose of COMPOSE_PARTS against each part alone, sequential calls; with
+        ``registry_ms``, every part's registry first set to answer that much later
+        (``slow=MS``), as a registry across a network does."""
+        if not registry_ms:
+            await self._compose(bus_port, 0.0)
+            return
+        registries = sorted({r for r, _ in COMPOSE_PARTS})
+        for registry in registries:
+            await self.fault(registry, f"slow={registry_ms:g}")
+        try:
+            await self._compose(bus_port, registry_ms)
+        finally:
+            for registry in registries:
+                await self.fault(registry, "ok")
+
+    async def _compose(self, bus_port: int, registry_ms: float) -> None:
         parts = [bus_pb2.ComposeRequest.Part(registry=r, operation=o) for r, o in COMPOSE_PARTS]
         composed = bus_pb2.ComposeRequest(
             parts=parts, params={"iin": SUBJECT_IIN}, context=bus_pb2.RequestContext()
@@ -1109,14 +1212,19 @@ class Bench:
             )
         p50s = {f"{r}.{o}": _p50(t) for (r, o), t in zip(COMPOSE_PARTS, times[1:], strict=True)}
         slowest = max(p50s, key=lambda k: p50s[k])
-        self.report.compose = {
+        figures = {
+            "registry_ms": registry_ms,
             "calls": self.s.compose_calls,
             "parts": list(p50s),
             "slowest_part": slowest,
             "compose_over_slowest_p50": round(_p50(times[0]) / p50s[slowest], 3),
             "compose_over_sum_of_parts_p50": round(_p50(times[0]) / sum(p50s.values()), 3),
         }
-        progress(compose_line(self.report.compose))
+        if registry_ms:
+            self.report.compose_slow_registries = figures
+        else:
+            self.report.compose = figures
+        progress(compose_line(figures))
 
     async def isolation(
         self,
@@ -1268,11 +1376,21 @@ class Bench:
         from regbus.bus.config import ConfigError, load_config
 
         s = self.s
+        # gbdfl from mock registries of their own, at a lower priority, as a registry on
+        # a machine of its own: streaming the huge answers must not hold up the vehicles
+        # mock and callers, whose latency is measured, only the bus may.
+        apart = await self._start_mocks(
+            "mocks-gbdfl", self.work / "regbus-gbdfl-mocks.toml", "--population", "0", nice=10
+        )
+        base = self.config.read_text("utf-8")
+        moved = base.replace(f"http://{self.mocks_addr}/gbdfl/", f"http://{apart}/gbdfl/")
+        if moved == base:
+            raise BenchError(f"huge answers: no gbdfl URL at {self.mocks_addr} to move")
         config = self.work / "regbus-huge.toml"
         never = 1_000_000
         config.write_text(
             derived_config(
-                self.config.read_text("utf-8"),
+                moved,
                 tables={
                     "registries.gbdfl.policy.breaker": {
                         "fail_max": never, "window": never, "min_calls": never
@@ -1309,7 +1427,7 @@ class Bench:
                         normal = (time.perf_counter(), 0.0)
                         await asyncio.sleep(s.steady_seconds)
                         normal = (normal[0], time.perf_counter())
-                        await self.fault("gbdfl", f"huge={s.huge_mb:g}")
+                        await self.fault("gbdfl", f"huge={s.huge_mb:g}", apart)
                         try:
                             started = time.perf_counter()
                             for _ in range(s.huge_rounds):
@@ -1320,10 +1438,11 @@ class Bench:
                             await asyncio.sleep(0.1)  # memory the last round takes late
                             tail = time.perf_counter()
                         finally:
-                            await self.fault("gbdfl", "ok")
+                            await self.fault("gbdfl", "ok", apart)
             self.procs.check("bus-huge")
         finally:
             self.procs.stop("bus-huge")
+            self.procs.stop("mocks-gbdfl")
 
         baseline, peak = rss.peak(*normal), rss.peak(started, tail)
         before, during = load.between(*normal), load.between(started, finished)
@@ -1520,6 +1639,8 @@ class Bench:
 
     async def run(self) -> Report:
         s = self.s
+        if self.placement.rest is not None:  # what this script starts runs there too
+            os.sched_setaffinity(0, self.placement.rest)
         progress(f"{setup_line(self.report.settings)}; server logs in {self.work}")
         await self.start_mocks()
         bus_port, http_port = await self.start_bus("bus")
@@ -1534,6 +1655,8 @@ class Bench:
             await self.latency(bus_port)
         if s.compose_calls:
             await self.compose(bus_port)
+            if s.compose_registry_ms:
+                await self.compose(bus_port, s.compose_registry_ms)
         has_vehicles = any(sc.key == "vehicles" for sc in s.scenarios)
         if s.isolation and not has_vehicles:
             self.report.note("isolation needs the vehicles scenario; skipped")
@@ -1564,6 +1687,7 @@ class Bench:
             if serve_has_workers():
                 port, http = await self.start_bus("bus-workers", workers=s.workers)
                 await self.check_bodies(port, f"the bus with {s.workers} workers")
+                self.report.note(f"{s.workers} workers: {self.placement.text(s.workers)}")
                 await self.throughput(bare_port, port, http, "bus-workers", f"{s.workers}w ")
                 self.procs.stop("bus-workers")
                 if s.breaker_store:
@@ -1592,7 +1716,8 @@ def setup_line(settings: Mapping[str, Any]) -> str:
     )  # fmt: skip
     return (
         f"h2load -c {settings['connections']} -m {settings['streams']} over h2c, {per_run} per"
-        f" run after a {settings['warmup_s']:g} s warm-up run; {settings['cpus']} CPUs;"
+        f" run after a {settings['warmup_s']:g} s warm-up run; {settings['cpus']} CPUs,"
+        f" {settings.get('placement', 'not pinned')};"
         f" Python {settings['python']}, grpcio {settings['grpcio']}"
     )
 
@@ -1606,8 +1731,13 @@ def latency_line(row: Mapping[str, Any]) -> str:
 
 
 def compose_line(compose: Mapping[str, Any]) -> str:
+    registry_ms = compose.get("registry_ms", 0)
+    each = (
+        f", each registry answering in {registry_ms:g} ms" if registry_ms
+        else ", the mocks answering at once"
+    )  # fmt: skip
     return (
-        f"compose of {len(compose['parts'])} parts ({', '.join(compose['parts'])}): p50"
+        f"compose of {len(compose['parts'])} parts ({', '.join(compose['parts'])}{each}): p50"
         f" x{compose['compose_over_slowest_p50']:.2f} of the slowest part alone"
         f" ({compose['slowest_part']}), x{compose['compose_over_sum_of_parts_p50']:.2f} of the"
         f" parts' sum ({compose['calls']} sequential calls each)"
@@ -1680,8 +1810,9 @@ def summary(report: Report) -> list[str]:
     lines = [setup_line(report.settings), _header()]
     lines += [_row(row) for row in report.throughput]
     lines += [latency_line(row) for row in report.latency]
-    if report.compose:
-        lines.append(compose_line(report.compose))
+    for composed in (report.compose, report.compose_slow_registries):
+        if composed:
+            lines.append(compose_line(composed))
     if report.isolation:
         lines.append(isolation_line(report.isolation))
     if report.fail_fast:
@@ -1787,6 +1918,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )  # fmt: skip
     add("--calls", type=int, metavar="N", help="sequential calls, added latency (500; quick: 100)")
     add("--compose-calls", type=int, metavar="N", help="sequential Compose calls (300; quick: 50)")
+    add(
+        "--compose-registry-ms", type=float, default=20.0, metavar="MS",
+        help="measure Compose again with each part's registry answering MS later (20; 0 skips)",
+    )  # fmt: skip
     add("--hang-callers", type=int, default=64, metavar="N", help="gbdfl callers (64)")
     add("--hang-deadline", type=float, default=1.0, metavar="S", help="their deadline (1 s)")
     add("--no-isolation", action="store_true", help="skip the isolation and fail-fast part")
@@ -1814,6 +1949,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add(
         "--shared-seconds", type=float, metavar="S",
         help="gbdfl callers against the workers sharing breakers (5; quick: 3)",
+    )  # fmt: skip
+    add(
+        "--no-pin", action="store_true",
+        help="let every process run on any core (default: the bus and the bare server on"
+        " one core, h2load, the mocks and this script on the others)",
     )  # fmt: skip
     add("--h2load", metavar="PATH", help="the h2load binary (default: from PATH)")
     add("--json", type=Path, metavar="FILE", help="write the figures to FILE")
@@ -1869,6 +2009,8 @@ def settings_from(args: argparse.Namespace, binary: str) -> Settings:
         steady_seconds=args.steady_seconds or (2.0 if quick else 5.0),
         breaker_store=args.breaker_store,
         shared_seconds=args.shared_seconds or (3.0 if quick else 5.0),
+        pin=not args.no_pin,
+        compose_registry_ms=args.compose_registry_ms,
     )
 
 
