@@ -49,13 +49,19 @@ class Endpoint:
 
 @dataclass(frozen=True)
 class CallContext:
-    """Who asks and why, passed to registries that want it (ШЭП, X-Road userId)."""
+    """Who asks and why, passed to registries that want it (ШЭП, X-Road userId).
+
+    ``client_id`` is the caller as the bus identified it (certificate, token or the local
+    client), never what a request says. ``consent`` is the person's consent the caller
+    sent (``regbus.bus.consent.Proof``), checked by the bus for calls that need it.
+    """
 
     request_id: str
     client_id: str = ""
     operator_id: str = ""
     purpose: str = ""
     case_number: str = ""
+    consent: object = field(default=None, compare=False, repr=False)
 
 
 class Adapter(abc.ABC):

@@ -9,7 +9,15 @@ fail-fast ones; the bus turns each into a gRPC status once, at its boundary.
     │   ├── UnknownRegistry         UNKNOWN_REGISTRY
     │   ├── UnknownOperation        UNKNOWN_OPERATION
     │   └── InvalidParameter        INVALID_IIN, INVALID_BIN, INVALID_PLATE, INVALID_VIN,
-    │                               MISSING_PARAMETER, UNEXPECTED_PARAMETER
+    │       │                       MISSING_PARAMETER, UNEXPECTED_PARAMETER
+    │       └── InvalidContext      MISSING_CONTEXT, UNKNOWN_PURPOSE, CLIENT_MISMATCH (a
+    │                               RequestContext field: operator, purpose, case number)
+    ├── AccessDenied                the caller may not have this: nothing was called
+    │   ├── Unauthenticated         UNAUTHENTICATED (no certificate or token names a client)
+    │   ├── PermissionDenied        UNKNOWN_CLIENT, PURPOSE_NOT_ALLOWED, OPERATION_NOT_ALLOWED,
+    │   │                           RESTRICTED_REGISTRY (``right`` names the missing right)
+    │   └── ConsentRequired         CONSENT_REQUIRED (the person's consent is missing or
+    │                               could not be verified; says how to get it)
     ├── RegistryAnswer              a business answer: never retried, never trips a breaker
     │   ├── SubjectNotFound         NOT_FOUND
     │   └── RegistryRejected        REGISTRY_REJECTED (the registry refused the request)
@@ -100,6 +108,63 @@ class InvalidParameter(InvalidRequest):
         super().__init__(message, registry=registry, operation=operation)
         self.field = field
         self.reason = reason
+
+    # What ``field`` is under in a BadRequest field violation: a request parameter.
+    prefix = "params."
+
+
+class InvalidContext(InvalidParameter):
+    """A ``RequestContext`` field is missing or wrong; ``field`` names it in full
+    (``context.operator_id``)."""
+
+    prefix = ""  # the field is already a full path: not a parameter
+
+
+class AccessDenied(RegbusError):
+    """The bus refused the caller before calling any registry; never retried, never
+    charged to the registry."""
+
+    reason = "PERMISSION_DENIED"
+    error_class = "denied"
+
+
+class Unauthenticated(AccessDenied):
+    """No client certificate or token identifies the caller as a declared client."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(AccessDenied):
+    """The client lacks a right; ``right`` names it as the configuration writes it
+    (``registries health.get_summary``, ``restricted narcology``, ``purposes X``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        right: str,
+        client: str,
+        registry: str = "",
+        operation: str = "",
+    ) -> None:
+        super().__init__(message, registry=registry, operation=operation)
+        self.reason = reason
+        self.right = right
+        self.client = client
+
+
+class ConsentRequired(AccessDenied):
+    """The call needs the person's consent (a one-time code or a signed consent token)
+    and it is missing or was refused; the message says what to send."""
+
+    reason = "CONSENT_REQUIRED"
+
+    def __init__(
+        self, message: str, *, registry: str = "", operation: str = "", retryable: bool = False
+    ) -> None:
+        super().__init__(message, registry=registry, operation=operation)
+        self.retryable = retryable
 
 
 class RegistryAnswer(RegbusError):

@@ -5,8 +5,13 @@ facts: an entity by BIN with its heads (``get_entity``), or only its heads
 (``get_entity_heads``); a BIN the database does not know is not found.
 """
 
+from collections.abc import Mapping
+
 from regbus.adapters.kinds import BIN
+from regbus.adapters.mapping import to_record
 from regbus.adapters.spec import Into, Nested, Operation, Param, Registry, Sample, Shep, Status
+from regbus.adapters.views import View
+from regbus.v1 import records_pb2
 
 STATUS = Status(
     "resultCode",
@@ -16,6 +21,17 @@ STATUS = Status(
 )
 HEAD = {"iin": "iin", "full_name": "fullName", "position": "position", "since": "since"}
 DALA, BANK, NEVER_ISSUED = "150540001233", "071140982575", "941240000004"
+HEADS = Into("entity_heads", HEAD, each="heads/head")
+
+
+def heads_of_the_bin_asked(view: View, params: Mapping[str, str]) -> records_pb2.Record:
+    """The heads, once the answer names the BIN asked for: EntityHeadList has no field
+    for the BIN to echo it into, so an answer about another entity is caught here."""
+    named = view.text("bin")
+    if named != params["bin"]:
+        raise ValueError(f"the answer is about BIN {named!r:.40}, not {params['bin']}")
+    return to_record(HEADS, view, params)
+
 
 GBDUL = Registry(
     registry="gbdul",
@@ -52,9 +68,9 @@ GBDUL = Registry(
             (Param("bin", BIN),),
             call="EntityHeadsRequest",
             status=STATUS,
-            # EntityHeadList has no field for the BIN, so nothing to echo it into.
-            record=Into("entity_heads", HEAD, each="heads/head"),
-            sample=Sample({"bin": DALA}, unknown={"bin": NEVER_ISSUED}),
+            record=HEADS,
+            handler=heads_of_the_bin_asked,  # the record's mapping, the BIN checked first
+            sample=Sample({"bin": DALA}, unknown={"bin": NEVER_ISSUED}, other={"bin": BANK}),
         ),
     ),
 )

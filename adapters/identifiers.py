@@ -1,5 +1,8 @@
 """Identifier rules: IIN and BIN check digits, vehicle plates and VINs.
 
+An IIN starts with a birth date YYMMDD that is a real day of the century its seventh
+digit names; a BIN with its registration YYMM, then its type (4-6) and unit (0-3) digits.
+
 Only exact forms pass: ASCII digits and letters, no surrounding whitespace or
 trailing newline, no digits of other scripts (``str.isdigit`` accepts those).
 
@@ -10,12 +13,15 @@ True
 from __future__ import annotations
 
 import re
+from datetime import date
 
 _W1 = tuple(range(1, 12))
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 _PLATE = re.compile(r"(?:[0-9]{3}[A-Z]{2,3}[0-9]{2}|[A-Z][0-9]{3}[A-Z]{2,3})")
 _VIN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 _DIGITS = re.compile(r"[0-9]+")
+# The century an IIN's seventh digit names (odd for men, even for women).
+_CENTURY = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}
 
 
 def check_digit(first11: str) -> int | None:
@@ -48,8 +54,13 @@ def iin_problem(value: str) -> str | None:
     month, day, century = int(value[2:4]), int(value[4:6]), value[6]
     if not 1 <= month <= 12 or not 1 <= day <= 31:
         return f"IIN {value} does not start with a birth date YYMMDD"
-    if century not in "123456":
+    if century not in _CENTURY:
         return f"IIN {value} has century/sex digit {century}, expected 1-6"
+    year = _CENTURY[century] + int(value[:2])
+    try:
+        date(year, month, day)
+    except ValueError:  # 30 February, 31 April, 29 February of a common year
+        return f"IIN {value} does not start with a birth date YYMMDD ({year} has no {value[2:6]})"
     return None
 
 
@@ -58,8 +69,12 @@ def bin_problem(value: str) -> str | None:
     problem = _number_problem(value, "BIN")
     if problem:
         return problem
+    if not 1 <= int(value[2:4]) <= 12:
+        return f"BIN {value} does not start with a registration date YYMM"
     if value[4] not in "456":
         return f"BIN {value} has type digit {value[4]}, expected 4, 5 or 6"
+    if value[5] not in "0123":
+        return f"BIN {value} has unit digit {value[5]}, expected 0-3"
     return None
 
 

@@ -77,8 +77,12 @@ def _iin_or_bin(value: str) -> str | None:
     return f"{shown(value)} is neither a valid IIN nor a valid BIN"
 
 
+# Only this spelling: date.fromisoformat also takes 2024-W01-1, 20240101 and more.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
 def _date(value: str) -> str | None:
-    if len(value) == 10 and value.isascii():
+    if _ISO_DATE.fullmatch(value):
         try:
             date.fromisoformat(value)
         except ValueError:
@@ -93,6 +97,8 @@ def _text(value: str) -> str | None:
         return f"text of {len(value)} characters is longer than {MAX_TEXT}"
     if not value.isprintable():
         return f"text {shown(value)} holds control characters"
+    if value != value.strip():
+        return f"text {shown(value)} has spaces around it"
     return None
 
 

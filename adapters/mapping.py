@@ -107,6 +107,10 @@ def _list_field(message: Descriptor) -> Any:
 def to_record(into: Into, view: View, params: Mapping[str, str]) -> records_pb2.Record:
     """The record ``into`` describes, read from ``view``."""
     record = records_pb2.Record()
+    if into.each and not view.textual and not view.has(into.each):
+        # JSON writes an empty list as []: a body without the list (null, {}, 1) says
+        # nothing, and must not read as "none". XML leaves out the elements of an empty one.
+        raise ValueError(f"the answer has no list {into.each}")
     nodes = view.all(into.each) if into.each else [_single(view, into.at)]
     if into.kind == "generic":
         rows = [{name: _raw(name, src, node, params) for name, src in into.fields.items()}

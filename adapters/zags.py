@@ -51,6 +51,17 @@ def others(act: View, params: Mapping[str, str]) -> list[str]:
     return [iin for iin, _ in _people(act) if iin != first]
 
 
+def parents_asked(act: View, params: Mapping[str, str]) -> list[str]:
+    """:func:`others`, once the act is known to name the parents the birth was registered
+    with: an act of another birth is an answer about someone else."""
+    people = _people(act)
+    for param, named in (("mother_iin", "MOTHER"), ("father_iin", "FATHER")):
+        asked = params.get(param)
+        if asked and (asked, named) not in people:
+            raise ValueError(f"act {act.text('actNumber')} does not name {named} {asked}")
+    return others(act, params)
+
+
 SEX = enum("sex", "MALE", "FEMALE")
 # A birth the default population does not hold yet: generated spouses, their first child.
 BIRTH = {
@@ -132,7 +143,7 @@ ZAGS = Registry(
                     "registry_office": "registryOffice",
                     "subject_iin": subject,  # "" until the IIN register numbers the child
                     "role": lambda act, params: "subject",
-                    "participant_iins": others,
+                    "participant_iins": parents_asked,
                 },
                 at="act",
             ),

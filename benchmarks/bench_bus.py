@@ -32,11 +32,13 @@ POLICY = Policy(
     breaker=BreakerPolicy(fail_max=3, reset_timeout=60.0),
     bulkhead=BulkheadPolicy(max_concurrent=50, max_wait=0.5),
 )
+# Who asks and why, as every request must say (the embedded bus is in demo mode).
+CONTEXT = bus_pb2.RequestContext(operator_id="bench", purpose="demo")
 VEHICLE = bus_pb2.QueryRequest(
-    registry="vehicles", operation="get_vehicle", params={"plate": "123ABC01"}
+    registry="vehicles", operation="get_vehicle", params={"plate": "123ABC01"}, context=CONTEXT
 )
 PERSON = bus_pb2.QueryRequest(
-    registry="gbdfl", operation="get_person", params={"iin": "850314354052"}
+    registry="gbdfl", operation="get_person", params={"iin": "850314354052"}, context=CONTEXT
 )
 
 

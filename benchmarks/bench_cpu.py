@@ -103,7 +103,7 @@ async def _query(
     params: Mapping[str, str],
     context: CallContext,
 ) -> object:
-    return await router.query(registry, operation, dict(params), context, 30.0, client="bench")
+    return await router.query(registry, operation, dict(params), context, 30.0, client="demo")
 
 
 async def floor_call(router: Router, registry: str, operation: str, params: Mapping[str, str]):  # type: ignore[no-untyped-def]
@@ -164,9 +164,12 @@ async def main(args: argparse.Namespace) -> None:
                 registry=key,
                 operation=operation,
                 params=params,
-                context=bus_pb2.RequestContext(client_id="bench"),
+                context=bus_pb2.RequestContext(operator_id="bench", purpose="demo"),
             )
-            context = CallContext(request_id="bench-req", client_id="bench")
+            # The mocks' configuration is in demo mode: the client "demo", purpose "demo".
+            context = CallContext(
+                request_id="bench-req", client_id="demo", operator_id="bench", purpose="demo"
+            )
 
             call: Callable[[], Awaitable[object]]
             if args.servicer:

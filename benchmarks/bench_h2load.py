@@ -105,6 +105,11 @@ INSTALL_HINT = (
 )
 
 
+# Who asks and why, as every request must say: the bus runs on the mocks' configuration, in
+# demo mode (the client "demo", which may state the purpose "demo").
+CONTEXT = bus_pb2.RequestContext(operator_id="bench", purpose="demo")
+
+
 @dataclass(frozen=True)
 class Scenario:
     key: str  # the registry id, also the --scenarios name
@@ -121,7 +126,7 @@ class Scenario:
             registry=self.key,
             operation=self.operation,
             params=dict(self.params),
-            context=bus_pb2.RequestContext(client_id="bench"),
+            context=CONTEXT,
         )
 
 
@@ -1181,9 +1186,7 @@ class Bench:
 
     async def _compose(self, bus_port: int, registry_ms: float) -> None:
         parts = [bus_pb2.ComposeRequest.Part(registry=r, operation=o) for r, o in COMPOSE_PARTS]
-        composed = bus_pb2.ComposeRequest(
-            parts=parts, params={"iin": SUBJECT_IIN}, context=bus_pb2.RequestContext()
-        )
+        composed = bus_pb2.ComposeRequest(parts=parts, params={"iin": SUBJECT_IIN}, context=CONTEXT)
         async with grpc.aio.insecure_channel(f"{HOST}:{bus_port}") as channel:
             stub = bus_pb2_grpc.RegistryBusStub(channel)
             answer = await stub.Compose(composed, timeout=10)
@@ -1197,7 +1200,10 @@ class Bench:
 
             def single(registry: str, operation: str) -> Callable[[], Awaitable[None]]:
                 request = bus_pb2.QueryRequest(
-                    registry=registry, operation=operation, params={"iin": SUBJECT_IIN}
+                    registry=registry,
+                    operation=operation,
+                    params={"iin": SUBJECT_IIN},
+                    context=CONTEXT,
                 )
 
                 async def call() -> None:
@@ -1246,7 +1252,7 @@ class Bench:
         healthy = await self.load_bus(bus_port, http_port, "vehicles", pids)
 
         person = bus_pb2.QueryRequest(
-            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}
+            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}, context=CONTEXT
         )
         ended: Counter[str] = Counter()
         stopping = asyncio.Event()
@@ -1407,7 +1413,7 @@ class Bench:
         pid = self.procs.running["bus-huge"].pid
         vehicles = next(sc for sc in SCENARIOS if sc.key == "vehicles").request()
         person = bus_pb2.QueryRequest(
-            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}
+            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}, context=CONTEXT
         )
         ended: Counter[str] = Counter()
 
@@ -1530,7 +1536,7 @@ class Bench:
         workers = worker_processes(supervisor)
         folder = next((f for f in map(metrics_folder, workers) if f is not None), None)
         person = bus_pb2.QueryRequest(
-            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}
+            registry="gbdfl", operation="get_person", params={"iin": SUBJECT_IIN}, context=CONTEXT
         )
         # A channel of its own per connection: channels with the same target and options
         # would share one subchannel, hence one connection, hence one worker.

@@ -3,6 +3,8 @@
 regbus serve [--config FILE]... [--grpc-port N] [--http-port N] [--workers N]
 regbus mocks [--port N] [--write-config FILE] [--public-url URL] [--population N] [--seed S]
 regbus config show [--config FILE]... [--json]
+regbus audit verify [--config FILE]... [--public-key FILE] [--anchor SEQ:HASH]... [--json]
+regbus audit subject IIN [--config FILE]... [--json]
 regbus fault [REGISTRY [MODE]] [--mocks HOST:PORT]
 regbus call REGISTRY OPERATION key=value... [--target HOST:PORT]
 regbus registries [--target HOST:PORT]
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import getpass
 import json
 import logging
 import os
@@ -25,6 +28,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from regbus.bus.access import exposure_problem, with_demo_access
+from regbus.bus.audit.commands import add_audit_commands
+from regbus.bus.audit.errors import AuditError
 from regbus.bus.config import (
     MAX_WORKERS,
     Config,
@@ -47,6 +53,7 @@ if TYPE_CHECKING:
     from regbus.mocks.server import MockServer
 
 DEFAULT_TARGET = "127.0.0.1:50051"
+DEFAULT_PURPOSE = "demo"  # a purpose of demo mode (bus/demo_access.toml)
 DEFAULT_MOCKS = f"127.0.0.1:{DEFAULT_MOCKS_PORT}"
 T = TypeVar("T")
 
@@ -70,6 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PluginError as exc:
         print(f"regbus: installed plugin unusable: {exc}", file=sys.stderr)
         return 2
+    except AuditError as exc:  # it names the log or key
+        print(f"regbus: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"regbus: {exc}", file=sys.stderr)
         return 1
@@ -95,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         " REGBUS_<SECTION>__<KEY> variables win; without it, built-in mocks",
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="synthetic data only: serve unauthenticated on a non-loopback --host too"
+        " ([server] demo = true)",
+    )
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 50051)")
     serve.add_argument("--http-port", type=int, help="metrics/status HTTP port (default 8081)")
     serve.add_argument(
@@ -110,7 +126,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"processes serving the same ports, 1-{MAX_WORKERS} (default 1, or [server] workers)",
     )
     serve.add_argument(
-        "--audit", dest="quiet_audit", action="store_false", help="log one audit line per query"
+        "--audit",
+        dest="quiet_audit",
+        action="store_false",
+        help="also log one text line per call (logger regbus.audit); the audit log itself"
+        " ([audit]) records every call either way",
     )
     _population_options(serve, "of the built-in mocks (without --config)")
     # Set by the supervisor of --workers N on the command lines of its workers.
@@ -209,6 +229,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     registries.set_defaults(run=_registries)
 
+    add_audit_commands(sub)
+
     demo = sub.add_parser("demo", help="a first look: everything above in one go")
     demo.set_defaults(run=_demo)
     return parser
@@ -230,10 +252,32 @@ def _caller(parser: argparse.ArgumentParser) -> None:
     """Options of a command that calls the bus on someone's behalf."""
     _target(parser)
     parser.add_argument("--timeout", type=float, default=15.0, help="deadline in seconds")
-    parser.add_argument("--client-id", default="regbus-cli")
-    parser.add_argument("--operator-id", default="")
-    parser.add_argument("--purpose", default="")
+    parser.add_argument(
+        "--operator-id",
+        default=_login(),
+        help="the person at the desk (default: your login name)",
+    )
+    parser.add_argument(
+        "--purpose",
+        default=DEFAULT_PURPOSE,
+        help=f"why the data is needed, a purpose the bus declares (default {DEFAULT_PURPOSE})",
+    )
+    parser.add_argument("--case-number", default="", help="where the purpose needs one")
     parser.add_argument("--request-id", default="")
+    parser.add_argument(
+        "--client-id",
+        default="",
+        help="the client you call as; the bus knows it from your certificate or token and"
+        " refuses a different one (default: leave it to the bus)",
+    )
+    parser.add_argument(
+        "--consent-code",
+        metavar="CODE_ID:CODE",
+        help="the person's consent: the code texted by mobile send_code and its code_id",
+    )
+    parser.add_argument(
+        "--consent-token", metavar="JWT", help="the person's consent as a signed token"
+    )
 
 
 def _target(parser: argparse.ArgumentParser) -> None:
@@ -243,6 +287,23 @@ def _target(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help=f"the bus's gRPC address (default {DEFAULT_TARGET})",
     )
+    tls = parser.add_argument_group("TLS and tokens (a bus with [tls] or [jwt])")
+    tls.add_argument("--ca", metavar="FILE", help="CA certificate(s) the bus's certificate is from")
+    tls.add_argument("--cert", metavar="FILE", help="your client certificate (mutual TLS)")
+    tls.add_argument("--key", metavar="FILE", help="your client certificate's private key")
+    tls.add_argument(
+        "--server-name", metavar="NAME", help="the name in the bus's certificate, if not the host"
+    )
+    tls.add_argument(
+        "--token-file", metavar="FILE", type=Path, help="a bearer token (JWT) to call with"
+    )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name (a container without a passwd entry)
+        return "cli"
 
 
 # serve -------------------------------------------------------------------------------------
@@ -278,6 +339,19 @@ def _serve(args: argparse.Namespace) -> int:
         )
         return 2
     config = _serve_config(args)
+    problem = exposure_problem(config, embedded=args.config is None)
+    if problem is not None:
+        print(f"regbus: {problem}", file=sys.stderr)
+        return 2
+    # Said loudly, as a warning in the log's own format (one JSON object with --log-format json).
+    if args.config is None:
+        logging.getLogger("regbus").warning(DEMO_BANNER)
+    elif config.server.demo:
+        logging.getLogger("regbus").warning(
+            "demo mode ([server] demo = true or --demo): for synthetic data only; unless the"
+            " configuration declares [clients], every call is the client %r with every right",
+            config.access.local_client,
+        )
     if config.server.workers > 1:
         return _run(_supervise(args, config))
     population = _population(args.population, args.seed) if args.config is None else None
@@ -302,11 +376,21 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "grpc_port": args.grpc_port,
         "http_port": args.http_port,
         "workers": args.workers,
+        "demo": True if args.demo else None,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes:
         config = replace(config, server=replace(config.server, **changes))
+    if args.config is None or config.server.demo:
+        config = with_demo_access(config)  # synthetic data: the demo client, unless declared
     return config
+
+
+DEMO_BANNER = (
+    "DEMO MODE - serving SYNTHETIC data from the built-in mock registries, to every caller on"
+    ' this machine without authentication (every call is the client "demo"). For real'
+    " registries: regbus serve --config FILE (see docs/security.md)"
+)
 
 
 async def _supervise(args: argparse.Namespace, config: Config) -> int:
@@ -322,6 +406,8 @@ async def _supervise(args: argparse.Namespace, config: Config) -> int:
         command += ["--config", str(path.resolve())]
     if not args.quiet_audit:
         command.append("--audit")
+    if args.demo:
+        command.append("--demo")
     command += ["--log-format", args.log_format, "--log-level", args.log_level]
     with private_folder() as folder:
         mocks = None
@@ -740,17 +826,46 @@ def _context(args: argparse.Namespace) -> Any:
         client_id=args.client_id,
         operator_id=args.operator_id,
         purpose=args.purpose,
+        case_number=args.case_number,
         request_id=args.request_id,
     )
 
 
+def _connect(args: argparse.Namespace) -> Any:
+    """A ``Client`` for ``--target`` with the TLS, token and consent options given."""
+    from regbus.bus.client import Client, Credentials
+    from regbus.bus.consent import CODE_HEADER, TOKEN_HEADER
+
+    token = ""
+    if args.token_file is not None:
+        token = args.token_file.read_text("utf-8").strip()  # OSError: reported by main
+    credentials = Credentials(
+        ca_file=args.ca or "",
+        cert_file=args.cert or "",
+        key_file=args.key or "",
+        server_name=args.server_name or "",
+        token=token,
+    )
+    metadata = []
+    if getattr(args, "consent_code", None):
+        metadata.append((CODE_HEADER, args.consent_code))
+    if getattr(args, "consent_token", None):
+        metadata.append((TOKEN_HEADER, args.consent_token))
+    return Client(
+        args.target,
+        timeout=getattr(args, "timeout", 15.0),
+        credentials=credentials,
+        metadata=metadata,
+    )
+
+
 def _call(args: argparse.Namespace) -> int:
-    from regbus.bus.client import CallFailed, Client, to_dict
+    from regbus.bus.client import CallFailed, to_dict
 
     params = _key_values(args.params)
     if params is None:
         return 2
-    with Client(args.target, timeout=args.timeout) as client:
+    with _connect(args) as client:
         try:
             response = client.query(args.registry, args.operation, params, _context(args))
         except CallFailed as exc:
@@ -760,13 +875,13 @@ def _call(args: argparse.Namespace) -> int:
 
 
 def _compose(args: argparse.Namespace) -> int:
-    from regbus.bus.client import CallFailed, Client, to_dict
+    from regbus.bus.client import CallFailed, to_dict
     from regbus.bus.describe import compose_records, compose_table
 
     params = _key_values(args.params)
     if params is None:
         return 2
-    with Client(args.target, timeout=args.timeout) as client:
+    with _connect(args) as client:
         try:
             response = client.compose(args.profile, params, _context(args))
         except CallFailed as exc:
@@ -791,7 +906,7 @@ def _report(exc: object, target: str) -> int:
     if not exc.reason and exc.code == "UNAVAILABLE":
         print(
             f"regbus: cannot reach the bus at {target}: {exc.message}. Is `regbus serve`"
-            " running? (--target HOST:PORT)",
+            " running (--target HOST:PORT), and does it want TLS (--ca, --cert, --key)?",
             file=sys.stderr,
         )
         return 3
@@ -800,7 +915,7 @@ def _report(exc: object, target: str) -> int:
 
 
 def _registries(args: argparse.Namespace) -> int:
-    from regbus.bus.client import CallFailed, Client, to_dict
+    from regbus.bus.client import CallFailed, to_dict
     from regbus.bus.describe import profile_table, registry_table
 
     if args.markdown:
@@ -809,7 +924,7 @@ def _registries(args: argparse.Namespace) -> int:
 
         print(markdown({rid: cls.spec for rid, cls in discover().items()}), end="")
         return 0
-    with Client(args.target) as client:
+    with _connect(args) as client:
         try:
             catalogue = client.catalogue()
         except CallFailed as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -36,6 +37,9 @@ class CallFailed(Exception):
             out["retry_after_seconds"] = self.retry_after
         if self.violations:
             out["field_violations"] = self.violations
+        if "missing_right" in self.metadata:  # a PERMISSION_DENIED: what to ask for
+            out["client"] = self.metadata.get("client", "")
+            out["missing_right"] = self.metadata["missing_right"]
         return out
 
 
@@ -69,14 +73,63 @@ def failure(exc: grpc.RpcError) -> CallFailed:
     return failed
 
 
-class Client:
-    """``with Client("127.0.0.1:50051") as c: c.query("gbdfl", "get_person", {"iin": ...})``"""
+@dataclass(frozen=True)
+class Credentials:
+    """How to reach a bus that wants TLS, a client certificate or a token. ``ca_file``
+    alone: TLS; with ``cert_file`` and ``key_file``: mutual TLS; ``token``: a bearer token
+    (JWT) sent with every call. None of them: plaintext (a bus on loopback)."""
 
-    def __init__(self, target: str, timeout: float = 15.0) -> None:
-        self.channel = grpc.insecure_channel(target)
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    server_name: str = ""  # the name in the bus's certificate, when not the target's host
+    token: str = ""
+
+    @property
+    def tls(self) -> bool:
+        return bool(self.ca_file or self.cert_file)
+
+    def channel_credentials(self) -> grpc.ChannelCredentials:
+        """``OSError`` names a file that cannot be read."""
+
+        def read(path: str) -> bytes | None:
+            return Path(path).read_bytes() if path else None
+
+        return grpc.ssl_channel_credentials(
+            read(self.ca_file), read(self.key_file), read(self.cert_file)
+        )
+
+    def options(self) -> list[tuple[str, str]]:
+        return [("grpc.ssl_target_name_override", self.server_name)] if self.server_name else []
+
+    def metadata(self) -> list[tuple[str, str]]:
+        return [("authorization", f"Bearer {self.token}")] if self.token else []
+
+
+class Client:
+    """``with Client("127.0.0.1:50051") as c: c.query("gbdfl", "get_person", {"iin": ...})``
+
+    ``metadata`` is sent with every call (a consent: ``x-regbus-consent-code``)."""
+
+    def __init__(
+        self,
+        target: str,
+        timeout: float = 15.0,
+        *,
+        credentials: Credentials | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        credentials = credentials or Credentials()
+        if credentials.tls:
+            self.channel = grpc.secure_channel(
+                target, credentials.channel_credentials(), options=credentials.options()
+            )
+        else:
+            self.channel = grpc.insecure_channel(target)
         self.stub = bus_pb2_grpc.RegistryBusStub(self.channel)
         self.timeout = timeout
         self.target = target
+        self.metadata = (*credentials.metadata(), *metadata)
 
     def __enter__(self) -> Client:
         return self
@@ -95,7 +148,9 @@ class Client:
             registry=registry, operation=operation, params=params, context=context
         )
         try:
-            response: bus_pb2.QueryResponse = self.stub.Query(request, timeout=self.timeout)
+            response: bus_pb2.QueryResponse = self.stub.Query(
+                request, timeout=self.timeout, metadata=self.metadata
+            )
         except grpc.RpcError as exc:
             raise failure(exc) from exc
         return response
@@ -108,7 +163,9 @@ class Client:
     ) -> bus_pb2.ComposeResponse:
         request = bus_pb2.ComposeRequest(profile=profile, params=params, context=context)
         try:
-            response: bus_pb2.ComposeResponse = self.stub.Compose(request, timeout=self.timeout)
+            response: bus_pb2.ComposeResponse = self.stub.Compose(
+                request, timeout=self.timeout, metadata=self.metadata
+            )
         except grpc.RpcError as exc:
             raise failure(exc) from exc
         return response
@@ -116,7 +173,7 @@ class Client:
     def catalogue(self) -> bus_pb2.ListRegistriesResponse:
         try:
             response: bus_pb2.ListRegistriesResponse = self.stub.ListRegistries(
-                bus_pb2.ListRegistriesRequest(), timeout=self.timeout
+                bus_pb2.ListRegistriesRequest(), timeout=self.timeout, metadata=self.metadata
             )
         except grpc.RpcError as exc:
             raise failure(exc) from exc
@@ -125,7 +182,7 @@ class Client:
     def registries(self) -> list[bus_pb2.RegistryInfo]:
         try:
             response = self.stub.ListRegistries(
-                bus_pb2.ListRegistriesRequest(), timeout=self.timeout
+                bus_pb2.ListRegistriesRequest(), timeout=self.timeout, metadata=self.metadata
             )
         except grpc.RpcError as exc:
             raise failure(exc) from exc

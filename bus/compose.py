@@ -168,7 +168,9 @@ class ComposeRun:
         if not answers:
             error = earlier.failure()
             return _Failed(source.step, error) if error is not None else _MISSING
-        values = [v for answer in answers for v in _extract(content(answer.record), source.path)]
+        # The whole record: a later step may need a field the caller's purpose does not see.
+        records = [a.full if a.full is not None else a.record for a in answers]
+        values = [v for record in records for v in _extract(content(record), source.path)]
         if source.fans_out:
             return values
         return values[0] if values else _MISSING

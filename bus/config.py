@@ -23,7 +23,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from regbus.adapters.base import DEFAULT_MAX_ANSWER_BYTES, Endpoint
-from regbus.bus.profiles import Profile, ProfileError, merged_profiles, parse_profiles
+from regbus.bus.access import (
+    ACCESS_SECTIONS,
+    AccessError,
+    AccessSettings,
+    JwtSettings,
+    TlsSettings,
+    check_access_layer,
+    parse_access,
+    parse_jwt,
+    parse_tls,
+    with_demo_access,
+)
+from regbus.bus.audit.settings import AuditSettings, audit_settings
+from regbus.bus.profiles import (
+    Profile,
+    ProfileError,
+    merged_profiles,
+    parse_profiles,
+    profile_values,
+)
 from regbus.circuit.policy import Policy
 
 
@@ -49,6 +68,9 @@ class ServerSettings:
     # /readyz and gRPC health "" say ready while at least this many registries are up
     # (breaker closed); 0: ready whenever serving.
     ready_min_registries: int = 1
+    # Synthetic data only: a non-loopback host without authentication is allowed, and a
+    # configuration without [clients] gets the demo client (bus/demo_access.toml).
+    demo: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,8 +89,15 @@ class Config:
     registries: Mapping[str, RegistrySettings] = field(default_factory=dict)
     source: str = "defaults"
     disabled: frozenset[str] = frozenset()  # registries the file names with enabled = false
-    # Compose profiles: the built-in ones with the file's [profiles.*] merged in.
+    # Compose profiles: the built-in ones, then installed packages' (entry-point group
+    # regbus.profiles), then the file's [profiles.*] (bus/profiles.py merged_profiles).
     profiles: Mapping[str, Profile] = field(default_factory=lambda: merged_profiles({}))
+    # Where every call is recorded (bus.audit; docs/audit.md).
+    audit: AuditSettings = field(default_factory=AuditSettings)
+    # Who may call, and what for (bus.access; docs/security.md).
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    jwt: JwtSettings = field(default_factory=JwtSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
 
 _SERVER_KEYS: dict[str, type] = {
@@ -82,8 +111,9 @@ _SERVER_KEYS: dict[str, type] = {
     "breaker_prefix": str,
     "probe_interval": float,
     "ready_min_registries": int,
+    "demo": bool,
 }
-_SECTIONS = ("server", "policy", "registries", "profiles")
+_SECTIONS = ("server", "policy", "registries", "profiles", "audit", *ACCESS_SECTIONS)
 _REGISTRY_KEYS = {
     "url",
     "enabled",
@@ -151,14 +181,32 @@ def parse_config(
         profiles = merged_profiles(configured)
     except ProfileError as exc:
         raise ConfigError(str(exc)) from exc
-    return Config(
+    try:
+        tls = parse_tls(_table(data, "tls", source), where("tls"))
+        jwt = parse_jwt(_table(data, "jwt", source), where("jwt"))
+        access = parse_access(
+            _table(data, "access", source),
+            _table(data, "clients", source),
+            _table(data, "purposes", source),
+            where,
+        )
+    except AccessError as exc:
+        raise ConfigError(str(exc)) from exc
+    audit = _audit(_table(data, "audit", source), where("audit"))
+    config = Config(
         server=server,
         policy=policy,
         registries=registries,
         source=source,
         disabled=frozenset(disabled),
         profiles=profiles,
+        audit=audit,
+        tls=tls,
+        jwt=jwt,
+        access=access,
     )
+    # Synthetic data: unless it declares clients, the demo client (bus/demo_access.toml).
+    return with_demo_access(config) if server.demo else config
 
 
 def registry_settings(
@@ -234,9 +282,19 @@ def config_text(
 
     Registries in ``disabled`` (no adapter installed for them) are written with
     ``enabled = false``, so the file works as it is and needs one change once they have one.
+    It is in demo mode (``[server] demo = true``): the registries are mocks.
     """
     lines = [f"# {line}".rstrip() for line in comment.splitlines()]
-    lines += ["[server]", 'host = "127.0.0.1"', "grpc_port = 50051", "http_port = 8081", ""]
+    lines += [
+        "[server]",
+        'host = "127.0.0.1"',
+        "grpc_port = 50051",
+        "http_port = 8081",
+        "# Mock registries hold synthetic people: demo mode, where every call is the client",
+        '# "demo" with every right (see docs/security.md). Never with real registries.',
+        "demo = true",
+        "",
+    ]
     for registry_id, endpoint in sorted(endpoints.items()):
         table = f"registries.{toml_key(registry_id)}"
         lines += [f"[{table}]", f"url = {toml_value(endpoint.url)}"]
@@ -312,6 +370,13 @@ def _server(table: Mapping[str, Any], source: str) -> ServerSettings:
     return ServerSettings(**values)
 
 
+def _audit(table: Mapping[str, Any], source: str) -> AuditSettings:
+    try:
+        return audit_settings(table)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+
+
 def _server_value(key: str, value: Any, source: str) -> Any:
     """One ``[server]`` value, checked; ``ConfigError`` names the key and ``source``."""
     kind = _SERVER_KEYS.get(key)
@@ -320,7 +385,7 @@ def _server_value(key: str, value: Any, source: str) -> Any:
         raise ConfigError(f"{source}: unknown key server.{key} (known: {known})")
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ConfigError(f"{source}: server.{key} must be {kind.__name__}, got {value!r}")
     if key == "workers":
         check_workers(value, f"{source}: server.workers")
@@ -490,7 +555,7 @@ def layered(
         return ", ".join(sorted(found, key=rank.__getitem__))
 
     config = parse_config(data, source=label, origins=where)
-    settings = _settings(data, origins, shadowed)
+    settings = _settings(data, origins, shadowed, config.profiles)
     return Layered(config=config, layers=tuple(layers), settings=settings)
 
 
@@ -529,6 +594,11 @@ def check_layer(layer: Layer) -> None:
         unknown = set(body) - _PROFILE_KEYS
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    _audit(_table(data, "audit", source), source)
+    try:
+        check_access_layer(data, source)
+    except AccessError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 KeyPath = tuple[str, ...]
@@ -587,18 +657,39 @@ def _plain(value: Any) -> Any:
 
 
 def _settings(
-    data: Mapping[str, Any], origins: Mapping[KeyPath, str], shadowed: Mapping[KeyPath, list[Any]]
+    data: Mapping[str, Any],
+    origins: Mapping[KeyPath, str],
+    shadowed: Mapping[KeyPath, list[Any]],
+    profiles: Mapping[str, Profile] | None = None,
 ) -> tuple[Setting, ...]:
-    """Every value, the server and policy defaults first in their own order."""
-    defaults = {"server": asdict(ServerSettings()), "policy": asdict(Policy())}
+    """Every value, the server and policy defaults first in their own order; the profiles
+    no file declares as their origin has them (``default`` or an installed package)."""
+    defaults = {
+        "server": asdict(ServerSettings()),
+        "policy": asdict(Policy()),
+        "audit": asdict(AuditSettings()),
+        "tls": asdict(TlsSettings()),
+        "jwt": _listed(asdict(JwtSettings())),
+        "access": {"local_client": AccessSettings.local_client},
+    }
     found: dict[KeyPath, Setting] = {}
     for path, value in _leaves(defaults, ()):
         found[path] = Setting(path, value, DEFAULT)
+    declared = data.get("profiles", {})
+    for name, profile in (profiles or {}).items():
+        if name not in declared:  # one a file declares is shown as the file has it
+            for path, value in _leaves(profile_values(profile), ("profiles", name)):
+                found[path] = Setting(path, value, profile.package or DEFAULT)
     for path, value in _leaves(data, ()):
         found[path] = Setting(path, value, origins[path], tuple(shadowed.get(path, ())))
     order = {section: index for index, section in enumerate(_SECTIONS)}
     settings = sorted(found.values(), key=lambda s: order.get(s.path[0], len(order)))
     return tuple(settings)
+
+
+def _listed(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A settings table with its tuples as lists, as TOML writes arrays."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in table.items()}
 
 
 def _leaves(table: Mapping[str, Any], prefix: KeyPath) -> Iterator[tuple[KeyPath, Any]]:

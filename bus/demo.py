@@ -9,8 +9,10 @@ from typing import Any
 import grpc
 import httpx
 
+from regbus.adapters.mobile import DEMO_CODE, DEMO_CODE_ID
 from regbus.bus.client import failure
 from regbus.bus.config import Config, ServerSettings
+from regbus.bus.consent import CODE_HEADER
 from regbus.bus.describe import compose_table, describe, registry_table
 from regbus.bus.embedded import start_embedded
 from regbus.circuit.policy import BreakerPolicy, Policy, RetryPolicy
@@ -38,18 +40,28 @@ async def run_demo() -> int:
         f" mock registries on {running.mocks_url}"
         f" ({', '.join(sorted(running.mocks.registries))})\n"
     )
-    context = bus_pb2.RequestContext(client_id="demo", operator_id="op-1", purpose="demo")
+    # Every request says who asks and why; the bus knows the client from the connection
+    # (in demo mode: the client "demo", unauthenticated on loopback).
+    context = bus_pb2.RequestContext(operator_id="op-1", purpose="demo")
     try:
         async with grpc.aio.insecure_channel(target) as channel, httpx.AsyncClient() as http:
             stub = bus_pb2_grpc.RegistryBusStub(channel)
 
-            async def query(registry: str, operation: str, **params: str) -> None:
+            async def query(
+                registry: str,
+                operation: str,
+                *,
+                why: bus_pb2.RequestContext = context,
+                consent: str = "",
+                **params: str,
+            ) -> None:
                 request = bus_pb2.QueryRequest(
-                    registry=registry, operation=operation, params=params, context=context
+                    registry=registry, operation=operation, params=params, context=why
                 )
+                metadata = [(CODE_HEADER, consent)] if consent else []
                 started = time.monotonic()
                 try:
-                    response = await stub.Query(request, timeout=10)
+                    response = await stub.Query(request, timeout=10, metadata=metadata)
                 except grpc.aio.AioRpcError as exc:
                     ms = (time.monotonic() - started) * 1000
                     f = failure(exc)
@@ -114,7 +126,23 @@ async def run_demo() -> int:
             await query("gbdfl", "get_person", iin="850314354052")
             await _show_registries(stub)
 
-            print(f"\n6. Metrics (excerpt of http://127.0.0.1:{bus.http_port}/metrics):")
+            print("\n6. Who may see what: the purpose a request states decides (docs/security.md).")
+            print("  A roadside check sees whether the driver is on a register, no more:")
+            roadside = bus_pb2.RequestContext(operator_id="officer-7", purpose="roadside_check")
+            await query("narcology", "check_registration", why=roadside, iin="771130308916")
+            print("  At a centre's counter, medical data needs the person's consent:")
+            counter = bus_pb2.RequestContext(operator_id="op-1", purpose="citizen_service")
+            await query("health", "get_summary", why=counter, iin="850314354052")
+            print(f"  ...with the code texted to the person ({CODE_HEADER}):")
+            await query(
+                "health",
+                "get_summary",
+                why=counter,
+                consent=f"{DEMO_CODE_ID}:{DEMO_CODE}",
+                iin="850314354052",
+            )
+
+            print(f"\n7. Metrics (excerpt of http://127.0.0.1:{bus.http_port}/metrics):")
             text = (await http.get(f"http://127.0.0.1:{bus.http_port}/metrics")).text
             for line in text.splitlines():
                 counted = not line.endswith(" 0.0")

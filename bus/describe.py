@@ -62,6 +62,8 @@ def _inspection(r: records_pb2.Inspection) -> str:
 def _register(r: records_pb2.RegisterCheck) -> str:
     if not r.registered:
         return f"not on the {r.register} register"
+    if not r.HasField("registered_on"):  # a purpose that may not see since when
+        return f"ON the {r.register} register"
     return f"ON the {r.register} register since {day(r.registered_on)}"
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from regbus.adapters.base import Adapter, Endpoint
+from regbus.bus.access import with_demo_access
 from regbus.bus.config import Config, mentions, with_endpoints
 from regbus.bus.plugins import discover
 from regbus.bus.server import Bus
@@ -44,13 +45,16 @@ async def start_embedded(
     population: Population | None = None,
 ) -> Embedded:
     """Start every installed mock registry, then a bus with every installed adapter that
-    has a mock configured against it (URL and the mock's endpoint options)."""
+    has a mock configured against it (URL and the mock's endpoint options).
+
+    The data is synthetic, so this is demo mode: unless ``config`` declares clients, every
+    call is the client ``demo`` with every right (``bus/demo_access.toml``)."""
     from regbus.mocks.server import MockServer
 
     mocks = MockServer(population=population)
     await mocks.start(mocks_host, mocks_port)
     try:
-        base = config or Config(source="built-in mock registries")
+        base = with_demo_access(config or Config(source="built-in mock registries"))
         adapters = discover()
         endpoints = mock_endpoints(base, adapters, mocks.adapter_endpoints())
         bus = Bus(with_endpoints(base, endpoints), adapters)

@@ -5,10 +5,15 @@ An integrator's package adds a registry with one line in its pyproject.toml::
     [project.entry-points."regbus.adapters"]
     land = "kz_land.adapter:LandAdapter"
 
-and its mock registry with another (see ``regbus.mocks.plugins``)::
+its mock registry with another (see ``regbus.mocks.plugins``)::
 
     [project.entry-points."regbus.mocks"]
     land = "kz_land.mock:LandMock"
+
+and Compose profiles that use it with a third (see ``regbus.bus.profiles``)::
+
+    [project.entry-points."regbus.profiles"]
+    kz_land = "kz_land:PROFILES"          # files("kz_land") / "profiles.toml"
 """
 
 from __future__ import annotations
@@ -41,12 +46,19 @@ def installed(group: str) -> list[str]:
     return sorted({ep.name for ep in entry_points(group=group)})
 
 
-def load_group(group: str, kind: str, check: Callable[[EntryPoint, object], T]) -> dict[str, T]:
+def load_group(
+    group: str,
+    kind: str,
+    check: Callable[[EntryPoint, object], T],
+    *,
+    named: str = "registry",
+) -> dict[str, T]:
     """Load every entry point of ``group``, by name.
 
     ``check(ep, loaded)`` returns the loaded object as the caller uses it, or raises
     ``ValueError`` saying what is wrong with it ("is not an Adapter class"). Every failure
-    is a ``PluginError`` that names the entry point; so is one name installed twice.
+    is a ``PluginError`` that names the entry point; so is one name installed twice
+    (``named`` says what the names are: registry ids for adapters and mocks).
     """
     found: dict[str, T] = {}
     origin: dict[str, tuple[object, str]] = {}
@@ -65,7 +77,7 @@ def load_group(group: str, kind: str, check: Callable[[EntryPoint, object], T]) 
             if first is loaded:
                 continue
             raise PluginError(
-                f"two {kind}s are installed for registry {ep.name!r}: {first_value} and {ep.value}"
+                f"two {kind}s are installed for {named} {ep.name!r}: {first_value} and {ep.value}"
             )
         origin[ep.name] = (loaded, ep.value)
         found[ep.name] = value

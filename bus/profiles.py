@@ -27,8 +27,17 @@ A source is ``{key}`` (a ``let`` name, else a request key), ``{step.path}`` (a
 field of an earlier step's record: ``owner_iin``, ``vehicles[].plate`` where
 ``[]`` runs the step once per item) or a literal. A step whose sources are all
 absent request keys is skipped; one whose source step failed is a part with
-``DEPENDENCY_FAILED``. The built-in profiles are ``profiles.toml`` beside this
-module; ``[profiles.NAME]`` in the configuration adds one or replaces it
+``DEPENDENCY_FAILED``.
+
+Where profiles come from, each source over the one before: the built-in ones
+(``profiles.toml`` beside this module); installed packages, a TOML file of the same form
+each, named by an entry point (a region ships its registries and its checks as one
+package)::
+
+    [project.entry-points."regbus.profiles"]
+    kostanay = "kz_kostanay:PROFILES"     # PROFILES = files("kz_kostanay") / "profiles.toml"
+
+and the configuration, whose ``[profiles.NAME]`` adds one or replaces it
 (``enabled = false`` removes it).
 """
 
@@ -39,14 +48,18 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from importlib.metadata import EntryPoint
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from regbus.adapters.spec import Registry
+from regbus.bus import plugins
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 REFERENCE = re.compile(r"\{([a-z][a-z0-9_]*)(?:\.([a-z0-9_.\[\]]+))?\}")
 MAX_STEPS = 32
 BUILT_IN = "profiles.toml"
+GROUP = "regbus.profiles"  # installed packages' profiles (a TOML file each)
 
 
 class ProfileError(ValueError):
@@ -94,6 +107,9 @@ class Profile:
     keys: tuple[str, ...]
     steps: tuple[Step, ...]
     let: Mapping[str, tuple[Source, ...]]
+    # The installed package that declared it, as messages name it; "" for the built-in
+    # profiles and the configuration's.
+    package: str = field(default="", compare=False)
     # Each step's parameters with ``let`` names expanded, worked out once.
     _sources: dict[int, Mapping[str, tuple[Source, ...]]] = field(
         init=False, repr=False, compare=False, default_factory=dict
@@ -147,8 +163,12 @@ def parse_source(text: str, where: str) -> Source:
     return Source(text, name, parts)
 
 
-def parse_profiles(table: Mapping[str, Any], source: str) -> dict[str, Profile | None]:
-    """``[profiles.*]`` tables; a profile with ``enabled = false`` maps to None."""
+def parse_profiles(
+    table: Mapping[str, Any], source: str, *, package: str = ""
+) -> dict[str, Profile | None]:
+    """``[profiles.*]`` tables; a profile with ``enabled = false`` maps to None.
+
+    ``package`` names the installed package they come from (``Profile.package``)."""
     found: dict[str, Profile | None] = {}
     for name, body in table.items():
         where = f"{source}: profiles.{name}"
@@ -156,11 +176,14 @@ def parse_profiles(table: Mapping[str, Any], source: str) -> dict[str, Profile |
             raise ProfileError(f"{where} must be a table")
         if not NAME.fullmatch(name):
             raise ProfileError(f"{where}: a profile name is lower case letters, digits and _")
-        found[name] = None if body.get("enabled", True) is False else _profile(name, body, where)
+        if body.get("enabled", True) is False:
+            found[name] = None
+        else:
+            found[name] = _profile(name, body, where, package)
     return found
 
 
-def _profile(name: str, body: Mapping[str, Any], where: str) -> Profile:
+def _profile(name: str, body: Mapping[str, Any], where: str, package: str = "") -> Profile:
     unknown = set(body) - {"title", "keys", "let", "steps", "enabled"}
     if unknown:
         raise ProfileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -179,7 +202,8 @@ def _profile(name: str, body: Mapping[str, Any], where: str) -> Profile:
     steps: list[Step] = []
     for index, raw in enumerate(steps_table):
         steps.append(_step(raw, f"{where}.steps[{index}]"))
-    profile = Profile(name, str(body.get("title", name)), tuple(keys), tuple(steps), let)
+    title = str(body.get("title", name))
+    profile = Profile(name, title, tuple(keys), tuple(steps), let, package)
     _check_order(profile, where)
     return profile
 
@@ -241,8 +265,9 @@ def _check_order(profile: Profile, where: str) -> None:
 
 def profile_problems(profile: Profile, specs: Mapping[str, Registry]) -> Iterator[str]:
     """Steps naming an operation or parameter the installed registries lack."""
+    named = f"profile {profile.name}" + (f" of {profile.package}" if profile.package else "")
     for step in profile.steps:
-        where = f"profile {profile.name}, step {step.name}"
+        where = f"{named}, step {step.name}"
         spec = specs.get(step.registry)
         if spec is None:
             continue  # a registry not served: its parts say so at call time
@@ -263,7 +288,108 @@ def built_in_profiles() -> dict[str, Profile]:
     return {name: profile for name, profile in parsed.items() if profile is not None}
 
 
+@dataclass(frozen=True)
+class ProfileSet:
+    """The profiles one installed package declares (None: one it removes)."""
+
+    package: str  # as messages name it: the package and its entry point
+    profiles: Mapping[str, Profile | None]
+
+
+def package_profiles() -> dict[str, Profile | None]:
+    """Every installed package's profiles, packages in the order of their entry-point names.
+
+    Two packages declaring one profile name is a ``PluginError`` naming both; so is a file
+    that is not TOML or a profile that cannot work (``load_group``).
+    """
+    sets = plugins.load_group(GROUP, "profile set", _profile_set, named="name")
+    found: dict[str, Profile | None] = {}
+    declared_by: dict[str, str] = {}
+    for entry in sorted(sets):
+        profile_set = sets[entry]
+        for name, profile in profile_set.profiles.items():
+            if name in declared_by:
+                raise plugins.PluginError(
+                    f"profile {name} is declared by two installed packages:"
+                    f" {declared_by[name]} and {profile_set.package}"
+                )
+            declared_by[name] = profile_set.package
+            found[name] = profile
+    return found
+
+
+def _profile_set(ep: EntryPoint, loaded: object) -> ProfileSet:
+    """An entry point's object: a TOML file of ``[profiles.NAME]`` tables, as an
+    ``importlib.resources`` Traversable or a ``pathlib.Path``."""
+    dist = ep.dist.name if ep.dist is not None else "?"
+    package = f"package {dist} ({GROUP} entry point {ep.name} = {ep.value})"
+    where = f"of package {dist}"
+    if not isinstance(loaded, Traversable):
+        raise ValueError(
+            f"{where} is a {type(loaded).__name__}, not a TOML file"
+            ' (importlib.resources.files("pkg") / "profiles.toml", or a path)'
+        )
+    try:
+        data = tomllib.loads(loaded.read_text("utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{where}: {loaded.name} cannot be read: {exc}") from exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{where}: {loaded.name} is not valid TOML: {exc}") from exc
+    unknown = set(data) - {"profiles"}
+    if unknown:
+        raise ValueError(
+            f"{where}: {loaded.name} holds [profiles.NAME] tables only, not"
+            f" {', '.join(sorted(unknown))}"
+        )
+    table = data.get("profiles", {})
+    if not isinstance(table, Mapping):
+        raise ValueError(f"{where}: profiles must be a table")
+    return ProfileSet(package, parse_profiles(table, where, package=package))
+
+
 def merged_profiles(configured: Mapping[str, Profile | None]) -> dict[str, Profile]:
-    """The built-in profiles with the configuration's added, replaced or removed."""
-    profiles: dict[str, Profile | None] = {**built_in_profiles(), **configured}
-    return {name: profile for name, profile in profiles.items() if profile is not None}
+    """The built-in profiles, then the installed packages', then the configuration's: each
+    adds, replaces or removes (``None``) the ones before it.
+
+    A package's profile that is still there must name registries with an adapter
+    installed; ``PluginError`` names the profile, the package and the registry.
+    """
+    packaged = package_profiles()
+    merged: dict[str, Profile | None] = {**built_in_profiles(), **packaged, **configured}
+    profiles = {name: profile for name, profile in merged.items() if profile is not None}
+    adapters = set(plugins.installed(plugins.GROUP))
+    for name, profile in profiles.items():
+        if not profile.package:
+            continue
+        for step in profile.steps:
+            if step.registry not in adapters:
+                raise plugins.PluginError(
+                    f"profile {name} of {profile.package}: step {step.name} calls registry"
+                    f" {step.registry!r}, which no installed adapter serves (installed:"
+                    f" {', '.join(sorted(adapters)) or 'none'}); install the package that"
+                    f" provides it, or replace or remove the profile with [profiles.{name}]"
+                    " in the configuration"
+                )
+    return profiles
+
+
+def profile_values(profile: Profile) -> dict[str, Any]:
+    """A profile as a ``[profiles.NAME]`` table says it (``regbus config show``)."""
+
+    def texts(alternatives: tuple[Source, ...]) -> str | list[str]:
+        values = [source.text for source in alternatives]
+        return values[0] if len(values) == 1 else values
+
+    values: dict[str, Any] = {"title": profile.title, "keys": list(profile.keys)}
+    if profile.let:
+        values["let"] = {name: texts(alts) for name, alts in profile.let.items()}
+    values["steps"] = [
+        {
+            "name": step.name,
+            "registry": step.registry,
+            "operation": step.operation,
+            "params": {param: texts(alts) for param, alts in step.params.items()},
+        }
+        for step in profile.steps
+    ]
+    return values

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from regbus.adapters.base import Adapter, CallContext
 from regbus.adapters.errors import (
@@ -26,8 +27,12 @@ from regbus.adapters.errors import (
 )
 from regbus.adapters.kinds import Kind
 from regbus.adapters.spec import Registry
+from regbus.bus import plugins
+from regbus.bus.audit.entry import Entry
 from regbus.bus.config import Config, ConfigError
+from regbus.bus.consent import MOBILE, Consent, new_key
 from regbus.bus.profiles import profile_problems
+from regbus.bus.rights import Rights, RightsError
 from regbus.bus.validation import validate
 from regbus.circuit.guard import RegistryGuard
 from regbus.circuit.policy import Policy
@@ -36,7 +41,10 @@ from regbus.monitoring.metrics import Metrics
 from regbus.monitoring.recent import RecentCalls, RecentStats
 from regbus.v1 import records_pb2
 
-audit = logging.getLogger("regbus.audit")
+if TYPE_CHECKING:
+    from regbus.bus.audit.writer import AuditLog
+
+audit = logging.getLogger("regbus.audit")  # the optional text line (regbus serve --audit)
 log = logging.getLogger("regbus.bus")
 
 # A caller without a deadline shows one far in the future; past this we use the policy's.
@@ -52,6 +60,9 @@ class Answer:
     attempts: int
     latency: float
     received_at: float  # wall-clock seconds
+    # The record before minimisation (``record`` keeps what the caller's purpose may see),
+    # for Compose steps that read an earlier step's answer; None when they are the same.
+    full: records_pb2.Record | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +103,11 @@ class Router:
         *,
         on_breaker: Callable[[str, str], None] | None = None,
         store: BreakerStore | None = None,
+        audit_log: AuditLog | None = None,
     ) -> None:
         self.metrics = metrics
+        # Every call's entry goes here before its answer goes out (bus.audit).
+        self.audit_log = audit_log
         self.lanes: dict[str, Lane] = {}
         # Calls in flight are read from the bulkheads when scraped where a gauge can be
         # read live; otherwise every change is reported.
@@ -129,6 +143,11 @@ class Router:
         if problems:
             raise ConfigError(f"{config.source}: " + "; ".join(problems))
         self.profiles = dict(config.profiles)
+        try:
+            self.rights = Rights(config.access, specs, plugins.installed(plugins.GROUP))
+        except RightsError as exc:
+            raise ConfigError(f"{config.source}: {exc}") from exc
+        self.consent = Consent(config.access, self._verify_code if MOBILE in self.lanes else None)
         # Per profile, the parameter kind each request key is checked against: the first
         # served step's parameter that takes it directly.
         self.key_kinds: dict[str, dict[str, tuple[str, Kind]]] = {}
@@ -159,9 +178,12 @@ class Router:
         budget: float | None = None,
         *,
         client: str = "",
+        trusted: bool = False,
     ) -> Answer:
         """Answer one query or raise a ``RegbusError``; ``budget`` is the caller's time left,
-        ``client`` whose share of the registry's bulkhead the call takes."""
+        ``client`` whose share of the registry's bulkhead the call takes. The context's client
+        must have the right to the call (``bus.rights``) unless ``trusted`` (the bus's own
+        calls: a consent code's check)."""
         started = time.monotonic()
         outcome = "ok"
         error = "none"  # the outcome's class, the metrics' `error` label
@@ -171,9 +193,14 @@ class Router:
         try:
             if lane is None:
                 lane = self.lane(registry)  # raises UnknownRegistry
+            grant = None if trusted else self.rights.check(context, registry, operation)
             op = validate(lane.spec, operation, params)
             if budget is None or budget > MAX_BUDGET:
                 budget = lane.policy.default_deadline
+            if grant is not None and grant.consent:
+                await self.consent.require(
+                    context, registry, operation, params, budget - (time.monotonic() - started)
+                )
             clean = {k: v for k, v in params.items() if v}
             record, attempts = await lane.guard.run(
                 functools.partial(lane.adapter.call, operation, clean, context),
@@ -184,6 +211,16 @@ class Router:
                 client=client or context.client_id,
             )
             now = time.monotonic()
+            if grant is not None and grant.view is not None:
+                return Answer(
+                    grant.view.trimmed(record),
+                    registry,
+                    operation,
+                    attempts,
+                    now - started,
+                    time.time(),
+                    full=record,
+                )
             return Answer(record, registry, operation, attempts, now - started, time.time())
         except RegbusError as exc:
             outcome = exc.reason.lower()
@@ -233,6 +270,24 @@ class Router:
                     attempts,
                     elapsed * 1000,
                 )
+            if self.audit_log is not None:
+                # Awaited, so no answer leaves without its entry; refused calls are
+                # recorded too. Raises AuditUnavailable in place of the answer.
+                entry = Entry.of(
+                    context, registry, operation, params, error, outcome, time.time() - elapsed
+                )
+                await self.audit_log.record(entry)
+
+    async def _verify_code(
+        self, code_id: str, code: str, context: CallContext, budget: float | None
+    ) -> records_pb2.Record:
+        """Check a consent code with the mobile registry, on the bus's own behalf (in the
+        caller's name, purpose and request id, so it is audited with the call)."""
+        params = {"code_id": code_id, "code": code, "idempotency_key": new_key()}
+        answer = await self.query(
+            MOBILE, "verify_code", params, context, budget, client=context.client_id, trusted=True
+        )
+        return answer.record
 
     async def probe(self, registry: str) -> bool:
         """Check ``registry`` with its declared probe, through its guard (bulkhead and

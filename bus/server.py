@@ -21,7 +21,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from regbus.adapters.base import Adapter
-from regbus.bus.config import Config, ServerSettings
+from regbus.bus.access import exposure_problem
+from regbus.bus.audit.writer import AuditLog
+from regbus.bus.config import Config, ConfigError, ServerSettings
+from regbus.bus.identity import Identity, http_ssl_context, server_credentials
 from regbus.bus.plugins import discover
 from regbus.bus.probes import Prober
 from regbus.bus.router import Router
@@ -67,19 +70,27 @@ class Bus:
         *,
         worker: int | None = None,
     ) -> None:
+        problem = exposure_problem(config)
+        if problem is not None:
+            raise ConfigError(problem)
         self.config = config
         self.worker = worker
+        # Who calls: certificates, tokens, or the local client on loopback (bus.identity).
+        self.identity = Identity.from_config(config)
         self.metrics = Metrics()
         self.metrics.info.info({"version": _version()})
         self.health = health.aio.HealthServicer()
         self._pending: set[asyncio.Task[None]] = set()
         self.store = breaker_store(config.server)
+        # Every call recorded, hash-chained and signed (bus.audit): on unless turned off.
+        self.audit = AuditLog.from_settings(config.audit) if config.audit.enabled else None
         self.router = Router(
             config,
             adapters if adapters is not None else discover(),
             self.metrics,
             on_breaker=self._breaker_changed,
             store=self.store,
+            audit_log=self.audit,
         )
         self._syncing: asyncio.Task[None] | None = None
         self._probing: asyncio.Task[None] | None = None
@@ -95,6 +106,7 @@ class Bus:
         ``OSError`` names the address when a port cannot be had; nothing is left running.
         """
         try:
+            await self._start_audit()
             if self.store is not None:
                 await self.router.sync_breakers()  # start open where the others see it open
                 self._syncing = asyncio.create_task(self._sync_forever())
@@ -107,6 +119,18 @@ class Bus:
         except BaseException:
             await self.stop(0)
             raise
+
+    async def _start_audit(self) -> None:
+        if self.audit is None:
+            log.warning("the audit log is off ([audit] enabled = false): calls are not recorded")
+            return
+        await self.audit.start()
+        log.info(
+            "audit log %s, checkpoints signed with key %s (%s); check it with regbus audit verify",
+            self.audit.store.location,
+            self.audit.key_id,
+            self.audit.key_file,
+        )
 
     async def _start_grpc(self) -> None:
         settings = self.config.server
@@ -122,21 +146,29 @@ class Bus:
             interceptors=[rpcs],
         )
         self._server = server
-        bus_pb2_grpc.add_RegistryBusServicer_to_server(RegistryBusServicer(self.router), server)
+        bus_pb2_grpc.add_RegistryBusServicer_to_server(
+            RegistryBusServicer(self.router, self.identity), server
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(
             (SERVICE_NAME, health_service, reflection.SERVICE_NAME), server
         )
         address = f"{settings.host}:{settings.grpc_port}"
+        tls = self.config.tls
+        credentials = server_credentials(tls) if tls.enabled else None
         try:
-            self.grpc_port = server.add_insecure_port(address)
+            if credentials is not None:
+                self.grpc_port = server.add_secure_port(address, credentials)
+            else:
+                self.grpc_port = server.add_insecure_port(address)
         except RuntimeError as exc:
             raise OSError(
                 f"cannot listen for gRPC on {address}: the port is in use or the address is"
                 " not local (choose another with --grpc-port or [server] grpc_port)"
             ) from exc
         await server.start()
+        self._log_access()
         for registry_id, lane in self.router.lanes.items():
             await self.health.set(health_name(registry_id), _health(lane.guard.state))
         await self._update_readiness()
@@ -150,8 +182,13 @@ class Bus:
         self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
         try:
+            tls = self.config.tls
             site = web.TCPSite(
-                self._http, settings.host, settings.http_port, reuse_port=self.worker is not None
+                self._http,
+                settings.host,
+                settings.http_port,
+                reuse_port=self.worker is not None,
+                ssl_context=http_ssl_context(tls) if tls.enabled else None,
             )
             await site.start()
         except OSError as exc:
@@ -160,6 +197,38 @@ class Bus:
                 " (choose another with --http-port or [server] http_port)"
             ) from exc
         self.http_port = int(self._http.addresses[0][1])
+
+    def _log_access(self) -> None:
+        """Say once how callers are identified, and what is unprotected."""
+        config = self.config
+        tls = "TLS" if config.tls.enabled else "plaintext (no [tls])"
+        clients = len(config.access.clients)
+        log.info(
+            "access: gRPC and HTTP over %s; %s; %d client%s and %d purpose%s declared",
+            tls,
+            self.identity.describe(),
+            clients,
+            "" if clients == 1 else "s",
+            len(config.access.purposes),
+            "" if len(config.access.purposes) == 1 else "s",
+        )
+        local = self.identity.local_client
+        if local is not None and local not in config.access.clients:
+            log.warning(
+                "client %r (every unauthenticated call) is not declared: every call will be"
+                " refused; declare [clients.%s], or set up [tls] or [jwt] (docs/security.md)",
+                local,
+                local,
+            )
+        if config.jwt.enabled and not config.tls.enabled:
+            log.warning(
+                "bearer tokens travel in plaintext: set [tls] (or end TLS in front of the bus)"
+            )
+        if self.router.rights.any_consent and not self.router.consent.ways:
+            log.warning(
+                "some calls need the person's consent, but this bus can check neither one-time"
+                " codes (no mobile registry) nor consent tokens ([access] consent_jwks_file)"
+            )
 
     async def wait(self) -> None:
         if self._server is not None:
@@ -183,6 +252,8 @@ class Bus:
         if self._syncing is not None:
             self._syncing.cancel()
             self._syncing = None
+        if self.audit is not None:
+            await self.audit.aclose()  # after the server: every call it let finish recorded
         await self.router.aclose()
         if self.store is not None:
             await self.store.aclose()

@@ -10,9 +10,17 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from regbus.adapters.base import CallContext
-from regbus.adapters.errors import InvalidParameter, InvalidRequest, RegbusError
+from regbus.adapters.errors import (
+    InvalidContext,
+    InvalidParameter,
+    InvalidRequest,
+    PermissionDenied,
+    RegbusError,
+)
 from regbus.adapters.spec import Operation
 from regbus.bus.compose import ComposeRun, StepRun, late
+from regbus.bus.consent import CODE_HEADER, TOKEN_HEADER, Proof
+from regbus.bus.identity import Identity
 from regbus.bus.profiles import Profile, Source, Step
 from regbus.bus.router import MAX_BUDGET, Answer, Router
 from regbus.bus.status import error_message, grpc_code, message_of, trailing_metadata
@@ -31,22 +39,27 @@ COMPOSE_RESERVE = 0.025
 class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
     """Turns gRPC requests into routed queries and errors into rich statuses."""
 
-    def __init__(self, router: Router) -> None:
+    def __init__(self, router: Router, identity: Identity | None = None) -> None:
         self.router = router
+        # Who calls (bus.identity); without one, every call is the configured local client.
+        self.identity = identity or Identity(local_client=router.rights.access.local_client)
+        # A call's metadata is read for its request id when the request has none, and for
+        # a token or a consent only where this bus checks them.
+        self._reads_metadata = self.identity.reads_authorization or router.rights.any_consent
         router.metrics.register_profiles(router.profiles)
 
     async def Query(
         self, request: bus_pb2.QueryRequest, context: grpc.aio.ServicerContext
     ) -> bus_pb2.QueryResponse:
-        call_context = _call_context(request.context, context)
         try:
+            call_context = self._call_context(request.context, context)
             answer = await self.router.query(
                 request.registry,
                 request.operation,
                 dict(request.params),
                 call_context,
                 _budget(context),
-                client=_client(call_context, context),
+                client=call_context.client_id,
             )
         except RegbusError as exc:
             await context.abort(
@@ -60,15 +73,16 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
     ) -> bus_pb2.ComposeResponse:
         started = time.monotonic()
         try:
+            call_context = self._call_context(request.context, context)
+            self.router.rights.check_context(call_context)  # per part: the rights to each
             profile, keys = self._plan(request)
         except RegbusError as exc:
             await context.abort(
                 grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
             )
             raise AssertionError("unreachable") from exc
-        call_context = _call_context(request.context, context)
         budget = _budget(context)
-        client = _client(call_context, context)
+        client = call_context.client_id
 
         async def query(
             registry: str, operation: str, params: Mapping[str, str], left: float | None
@@ -126,13 +140,79 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
         params.update(part.params)
         return params
 
+    def _call_context(
+        self, ctx: bus_pb2.RequestContext, grpc_context: grpc.aio.ServicerContext
+    ) -> CallContext:
+        """The call's context: the client from the transport (``bus.identity``), the rest
+        from the request, a request id (the request's, ``x-request-id``, or a new one) and the
+        consent sent in the metadata. A request naming another client is refused."""
+        request_id = ctx.request_id
+        authorization: object = ""
+        proof = None
+        if not request_id or self._reads_metadata:
+            given: object = ""
+            code: object = ""
+            token: object = ""
+            for key, value in grpc_context.invocation_metadata() or ():
+                if key == "x-request-id":
+                    given = value  # the last one, as a dict of the metadata keeps
+                elif key == "authorization":
+                    authorization = value
+                elif key == CODE_HEADER:
+                    code = value
+                elif key == TOKEN_HEADER:
+                    token = value
+            request_id = request_id or str(given) or new_request_id()
+            if code or token:
+                proof = Proof(str(code), str(token))
+        client = self.identity.client(grpc_context, str(authorization))
+        if ctx.client_id and ctx.client_id != client:
+            raise InvalidContext(
+                f"the request names client {ctx.client_id!r}, but the caller is {client!r};"
+                " leave context.client_id empty (the bus knows who calls) or name the caller",
+                field="context.client_id",
+                reason="CLIENT_MISMATCH",
+            )
+        return CallContext(
+            request_id=request_id,
+            client_id=client,
+            operator_id=ctx.operator_id,
+            purpose=ctx.purpose,
+            case_number=ctx.case_number,
+            consent=proof,
+        )
+
     async def ListRegistries(
         self, request: bus_pb2.ListRegistriesRequest, context: grpc.aio.ServicerContext
     ) -> bus_pb2.ListRegistriesResponse:
+        try:
+            self._caller(context)
+        except RegbusError as exc:
+            await context.abort(
+                grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
+            )
+            raise AssertionError("unreachable") from exc
         return bus_pb2.ListRegistriesResponse(
             registries=catalogue(self.router),
             profiles=[profile_info(p) for p in self.router.profiles.values()],
         )
+
+    def _caller(self, context: grpc.aio.ServicerContext) -> str:
+        """The calling client, which must be declared: the catalogue is for clients."""
+        authorization: object = ""
+        if self.identity.reads_authorization:
+            for key, value in context.invocation_metadata() or ():
+                if key == "authorization":
+                    authorization = value
+        client = self.identity.client(context, str(authorization))
+        if not self.router.rights.may_call(client):
+            raise PermissionDenied(
+                f"client {client!r} is not declared on this bus",
+                reason="UNKNOWN_CLIENT",
+                right=f"clients.{client}",
+                client=client,
+            )
+        return client
 
 
 def catalogue(router: Router) -> list[bus_pb2.RegistryInfo]:
@@ -262,25 +342,6 @@ def _parts(run: StepRun, request_id: str, named: bool) -> list[bus_pb2.ComposeRe
     return parts
 
 
-def _call_context(
-    ctx: bus_pb2.RequestContext, grpc_context: grpc.aio.ServicerContext
-) -> CallContext:
-    request_id = ctx.request_id
-    if not request_id:
-        given: object = ""
-        for key, value in grpc_context.invocation_metadata() or ():
-            if key == "x-request-id":
-                given = value  # the last one, as a dict of the metadata keeps
-        request_id = str(given) or new_request_id()
-    return CallContext(
-        request_id=request_id,
-        client_id=ctx.client_id,
-        operator_id=ctx.operator_id,
-        purpose=ctx.purpose,
-        case_number=ctx.case_number,
-    )
-
-
 # uuid4's version and variant bits, over 128 random bits.
 _UUID4_KEEP = ~(0xF000 << 64) & ~(0xC000 << 48)
 _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
@@ -291,14 +352,6 @@ def new_request_id() -> str:
     building a ``uuid.UUID``."""
     value = "%032x" % (int.from_bytes(os.urandom(16)) & _UUID4_KEEP | _UUID4_SET)
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-
-
-def _client(call_context: CallContext, grpc_context: grpc.aio.ServicerContext) -> str:
-    """Whose share of a registry's bulkhead a call takes: the client, else its host."""
-    if call_context.client_id:
-        return call_context.client_id
-    peer = grpc_context.peer() or ""
-    return peer.rsplit(":", 1)[0] if peer.count(":") > 1 else peer
 
 
 def _budget(context: grpc.aio.ServicerContext) -> float | None:

@@ -12,17 +12,21 @@ from google.rpc import error_details_pb2, status_pb2
 from regbus.adapters.errors import (
     BulkheadFull,
     CircuitOpen,
+    ConsentRequired,
     DeadlineExhausted,
     DependencyFailed,
     InternalError,
     InvalidRequest,
     OutcomeUnknown,
+    PermissionDenied,
     RegbusError,
     RegistryFailure,
     RegistryRejected,
     RegistryTimeout,
     SubjectNotFound,
+    Unauthenticated,
 )
+from regbus.bus.audit.errors import AuditUnavailable
 from regbus.v1 import bus_pb2
 
 DOMAIN = "regbus"
@@ -35,6 +39,9 @@ DEFAULT_RETRY_DELAY = 1.0
 
 _CODES: list[tuple[type[RegbusError], grpc.StatusCode]] = [
     (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (ConsentRequired, grpc.StatusCode.FAILED_PRECONDITION),
     (DependencyFailed, grpc.StatusCode.FAILED_PRECONDITION),
     (SubjectNotFound, grpc.StatusCode.NOT_FOUND),
     (RegistryRejected, grpc.StatusCode.FAILED_PRECONDITION),
@@ -44,6 +51,7 @@ _CODES: list[tuple[type[RegbusError], grpc.StatusCode]] = [
     (BulkheadFull, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (DeadlineExhausted, grpc.StatusCode.DEADLINE_EXCEEDED),
     (OutcomeUnknown, grpc.StatusCode.UNKNOWN),
+    (AuditUnavailable, grpc.StatusCode.UNAVAILABLE),
     (InternalError, grpc.StatusCode.INTERNAL),
 ]
 
@@ -67,6 +75,8 @@ def message_of(error: RegbusError) -> str:
     delay = retry_delay(error)
     if isinstance(error, DeadlineExhausted):
         advice = "retrying with the same deadline will not help"
+    elif isinstance(error, ConsentRequired) and not error.retryable:
+        advice = "repeat the call with the person's consent"
     else:
         advice = "retrying will not help" if delay is None else f"retry after {delay:.1f}s"
     registry = f"registry {_capped(error.registry, MAX_META_VALUE)}" if error.registry else "regbus"
@@ -80,6 +90,9 @@ def metadata_of(error: RegbusError) -> dict[str, str]:
     field = getattr(error, "field", None)
     if field:
         meta["field"] = field
+    if isinstance(error, PermissionDenied):
+        meta["client"] = error.client
+        meta["missing_right"] = error.right
     return {key: _capped(value, MAX_META_VALUE) for key, value in meta.items()}
 
 
@@ -109,7 +122,7 @@ def rich_status(error: RegbusError) -> status_pb2.Status:
     field = getattr(error, "field", None)
     if field:
         violation = error_details_pb2.BadRequest.FieldViolation(
-            field=f"params.{_capped(field, MAX_META_VALUE)}",
+            field=f"{getattr(error, 'prefix', 'params.')}{_capped(field, MAX_META_VALUE)}",
             description=_capped(error.message, MAX_MESSAGE),
             reason=error.reason,
         )

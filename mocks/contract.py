@@ -40,6 +40,7 @@ from regbus.adapters.errors import (
 from regbus.adapters.kinds import TEXT
 from regbus.adapters.mapping import content
 from regbus.adapters.spec import Operation, Param, Registry
+from regbus.bus.access import with_demo_access
 from regbus.bus.config import Config, with_endpoints
 from regbus.bus.plugins import discover
 from regbus.bus.router import Router
@@ -50,7 +51,10 @@ from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.monitoring.metrics import Metrics
 
-CONTEXT = CallContext(request_id="contract-suite", client_id="regbus.testing")
+# The router is in demo mode (mock registries): the client "demo", with the purpose "demo".
+CONTEXT = CallContext(
+    request_id="contract-suite", client_id="demo", operator_id="regbus.testing", purpose="demo"
+)
 # One attempt, a short timeout, a breaker that never opens: each case sees one answer.
 POLICY = Policy(
     timeout=0.5,
@@ -212,7 +216,8 @@ async def _with_mock(case: Case, body: Any, endpoint_url: str | None = None) -> 
     try:
         endpoint = mocks.adapter_endpoints()[case.registry]
         config = with_endpoints(
-            Config(policy=POLICY, source=f"contract suite: {case}"), {case.registry: endpoint}
+            with_demo_access(Config(policy=POLICY, source=f"contract suite: {case}")),
+            {case.registry: endpoint},
         )
         router = Router(config, {case.registry: case.adapter}, Metrics(CollectorRegistry()))
         try:
@@ -310,7 +315,7 @@ async def _another_subject(run: Running) -> None:
     endpoint = run.mocks.adapter_endpoints()[run.case.registry]
     async with _swapping_proxy(endpoint.url, swaps) as url:
         config = with_endpoints(
-            Config(policy=POLICY, source="contract suite"),
+            with_demo_access(Config(policy=POLICY, source="contract suite")),
             {run.case.registry: type(endpoint)(url=url, options=endpoint.options)},
         )
         router = Router(config, {run.case.registry: run.case.adapter}, Metrics(CollectorRegistry()))

@@ -82,8 +82,8 @@ class Metrics:
         self.requests = Counter(
             "regbus_requests",
             "Queries answered by the bus, by registry, operation, outcome and its class"
-            " (error: none, invalid, business, registry, fail_fast, unknown, internal,"
-            " cancelled).",
+            " (error: none, invalid, denied, business, registry, fail_fast, unknown,"
+            " internal, cancelled).",
             ["registry", "operation", "outcome", "error"],
             registry=r,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from importlib import resources
@@ -13,11 +14,13 @@ import grpc
 import pytest
 from grpc_tools import protoc
 
+from regbus.adapters.base import CallContext
+from regbus.bus.audit.settings import STATE_DIR_VARIABLE
 from regbus.bus.config import Config, ServerSettings
 from regbus.bus.embedded import Embedded, start_embedded
 from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
 from regbus.mocks.server import MockRegistry, MockServer
-from regbus.v1 import bus_pb2_grpc
+from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 # Small numbers so failures and recoveries happen within a second or two.
 TEST_POLICY = Policy(
@@ -39,6 +42,25 @@ TEST_CONFIG = Config(
 )
 
 
+# What every request carries: the bus refuses one without an operator and a purpose. The
+# embedded bus is in demo mode (bus/demo_access.toml): every call is the client "demo", which
+# may state the purpose "demo" and see everything.
+CONTEXT = bus_pb2.RequestContext(operator_id="op-test", purpose="demo")
+# The same for tests that call a router directly (it checks the rights as the servicer would).
+CALL_CONTEXT = CallContext(
+    request_id="tests", client_id="demo", operator_id="op-test", purpose="demo"
+)
+
+
+def request_context(**fields: str) -> bus_pb2.RequestContext:
+    """``CONTEXT`` with some fields changed (``purpose="roadside_check"``, ``request_id=...``)."""
+    context = bus_pb2.RequestContext()
+    context.CopyFrom(CONTEXT)
+    for name, value in fields.items():
+        setattr(context, name, value)
+    return context
+
+
 def rss_mb() -> float:
     """This process's resident memory now, in MB (Linux)."""
     with open("/proc/self/status") as status:
@@ -46,6 +68,22 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     raise AssertionError("no VmRSS in /proc/self/status")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def audit_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every bus the tests start, in process or as ``regbus serve``, keeps its audit log and
+    key in one temporary folder ($REGBUS_STATE_DIR), never in the working directory."""
+    folder = str(tmp_path_factory.mktemp("audit"))
+    before = os.environ.get(STATE_DIR_VARIABLE)
+    os.environ[STATE_DIR_VARIABLE] = folder
+    try:
+        yield folder
+    finally:
+        if before is None:
+            os.environ.pop(STATE_DIR_VARIABLE, None)
+        else:
+            os.environ[STATE_DIR_VARIABLE] = before
 
 
 @contextlib.asynccontextmanager

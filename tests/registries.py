@@ -10,19 +10,19 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from regbus.adapters.base import CallContext
 from regbus.adapters.declared import declared
 from regbus.adapters.errors import RegbusError
 from regbus.adapters.spec import Registry
+from regbus.bus.access import with_demo_access
 from regbus.bus.config import Config, with_endpoints
 from regbus.bus.router import Router
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockRegistry, MockServer
 from regbus.monitoring.metrics import Metrics
 from regbus.v1 import records_pb2
-from tests.conftest import TEST_POLICY
+from tests.conftest import CALL_CONTEXT, TEST_POLICY
 
-CONTEXT = CallContext(request_id="tests", client_id="tests")
+CONTEXT = CALL_CONTEXT
 
 
 @dataclass
@@ -57,7 +57,7 @@ async def routed(
     try:
         adapters = {spec.registry: declared(spec) for spec in specs}
         config = with_endpoints(
-            Config(policy=TEST_POLICY, source="test"), server.adapter_endpoints()
+            with_demo_access(Config(policy=TEST_POLICY, source="test")), server.adapter_endpoints()
         )
         router = Router(config, adapters, Metrics(CollectorRegistry()))
         try:

@@ -15,7 +15,7 @@ from regbus.bus.server import SERVICE_NAME, health_name
 from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 
 ARMAN = "850314354052"
-CONTEXT = bus_pb2.RequestContext(client_id="test-centre", operator_id="op-7", purpose="test")
+CONTEXT = bus_pb2.RequestContext(operator_id="op-7", purpose="demo")
 
 
 async def query(

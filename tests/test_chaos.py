@@ -23,12 +23,14 @@ from regbus.bus.embedded import Embedded, start_embedded
 from regbus.circuit.policy import BreakerPolicy, BulkheadPolicy, Policy, RetryPolicy
 from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc
-from tests.conftest import TEST_CONFIG, rss_mb
+from tests.conftest import CONTEXT, TEST_CONFIG, rss_mb
 
 ARMAN = "850314354052"
-PERSON = bus_pb2.QueryRequest(registry="gbdfl", operation="get_person", params={"iin": ARMAN})
+PERSON = bus_pb2.QueryRequest(
+    registry="gbdfl", operation="get_person", params={"iin": ARMAN}, context=CONTEXT
+)
 VEHICLE = bus_pb2.QueryRequest(
-    registry="vehicles", operation="get_vehicle", params={"plate": "123ABC01"}
+    registry="vehicles", operation="get_vehicle", params={"plate": "123ABC01"}, context=CONTEXT
 )
 DEADLINE = 1.0
 CALLERS = 6  # per registry

@@ -64,7 +64,7 @@ registry = "inspection"
 operation = "get_inspection"
 params = { plate = "{vehicles.vehicles[].plate}" }
 """
-CONTEXT = bus_pb2.RequestContext(client_id="police-tablet-7", purpose="roadside check")
+CONTEXT = bus_pb2.RequestContext(operator_id="officer-7", purpose="demo")
 
 
 @pytest.fixture
@@ -182,6 +182,8 @@ async def test_bad_requests_are_refused_before_any_call(
             "not both",
         ),
     ]
+    for request, _ in cases:
+        request.context.CopyFrom(CONTEXT)
     for request, says in cases:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.Compose(request, timeout=5)

@@ -25,6 +25,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import latest_version
 
+from regbus.bus.access import exposure_problem
 from regbus.bus.config import Config, load_layers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,9 +68,13 @@ def test_the_image_runs_the_bus_as_a_user_that_is_not_root() -> None:
     user = users[-1].split(":")[0]
     assert user not in ("root", "0"), users[-1]
     assert user.isdigit(), "a numeric USER lets Kubernetes' runAsNonRoot check it"
-    assert ("CMD", '["regbus", "serve"]') in steps
+    # The default command serves the built-in mocks on every address: a bus without
+    # authentication refuses that unless in demo mode (synthetic data only), so --demo, and
+    # without --config (a command with one replaces this, and with it the demo mode).
+    assert ("CMD", '["regbus", "serve", "--demo"]') in steps
     env = " ".join(rest for name, rest in steps if name == "ENV")
     assert "REGBUS_SERVER__HOST=0.0.0.0" in env
+    assert "DEMO" not in env.upper(), "demo mode in ENV would reach a --config command too"
     expose = " ".join(rest for name, rest in steps if name == "EXPOSE").split()
     assert {"50051", "8081"} <= set(expose)
 
@@ -219,6 +224,8 @@ def test_the_bus_reads_what_the_mocks_write_and_uses_redis() -> None:
     config = load_layers(files, environment)
     assert config.server.host == "0.0.0.0"
     assert config.server.breaker_store == "redis://redis:6379/0"
+    # Mock registries only: demo mode, which may listen on every address unauthenticated.
+    assert config.server.demo and exposure_problem(config) is None
     published = {p.split(":")[-1] for p in bus["ports"]}
     assert {str(config.server.grpc_port), str(config.server.http_port)} <= published
 
@@ -345,6 +352,7 @@ SERVICE_MONITOR = {
                             "port": {"type": "string"},
                             "path": {"type": "string", "pattern": "^/"},
                             "scheme": {"enum": ["http", "https"]},
+                            "tlsConfig": {"type": "object"},
                             "interval": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
                             "scrapeTimeout": {"type": "string", "pattern": "^[0-9]+(ms|s|m|h)$"},
                             "honorLabels": {"type": "boolean"},
@@ -383,6 +391,10 @@ def test_the_kustomization_lists_every_manifest() -> None:
     assert on_disk == set(MANIFESTS)
 
 
+def container_probes(container: dict[str, Any]) -> list[dict[str, Any]]:
+    return [container[k]["httpGet"] for k in ("livenessProbe", "readinessProbe", "startupProbe")]
+
+
 def bus_container() -> dict[str, Any]:
     (container,) = manifest("deployment.yaml")["spec"]["template"]["spec"]["containers"]
     assert isinstance(container, dict)
@@ -411,6 +423,17 @@ def test_the_pod_runs_the_bus_with_the_configmap_and_probes_on_its_http_port(
     assert container["command"] + container["args"][:1] == ["regbus", "serve"]
     config = configmap_config(tmp_path)
     assert config.server.host == "0.0.0.0"
+    # On every address only with callers authenticated: client certificates from the Secret.
+    assert exposure_problem(config) is None and config.tls.mutual and not config.server.demo
+    secret = next(
+        v["secret"]["secretName"]
+        for v in manifest("deployment.yaml")["spec"]["template"]["spec"]["volumes"]
+        if "secret" in v
+    )
+    mounted = next(m for m in container["volumeMounts"] if m["name"] == "tls")["mountPath"]
+    for path in (config.tls.cert_file, config.tls.key_file, config.tls.client_ca_file):
+        assert path.startswith(mounted + "/"), (path, secret)
+    assert {p["scheme"] for p in container_probes(container)} == {"HTTPS"}
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     assert ports == {"grpc": config.server.grpc_port, "http": config.server.http_port}
     probes = {

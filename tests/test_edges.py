@@ -11,10 +11,12 @@ from regbus.bus.client import failure
 from regbus.bus.embedded import Embedded
 from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc
-from tests.conftest import rss_mb
+from tests.conftest import CONTEXT, rss_mb
 
 ARMAN = "850314354052"
-PERSON = bus_pb2.QueryRequest(registry="gbdfl", operation="get_person", params={"iin": ARMAN})
+PERSON = bus_pb2.QueryRequest(
+    registry="gbdfl", operation="get_person", params={"iin": ARMAN}, context=CONTEXT
+)
 
 
 async def _reason(call: asyncio.Future[object] | object) -> str:
@@ -60,6 +62,7 @@ async def test_a_hanging_part_costs_a_compose_only_itself(
     embedded.mocks.faults.set("gbdfl", parse_fault("hang"))
     request = bus_pb2.ComposeRequest(
         params={"iin": ARMAN},
+        context=CONTEXT,
         parts=[
             bus_pb2.ComposeRequest.Part(registry="gbdfl", operation="get_person"),
             bus_pb2.ComposeRequest.Part(registry="zags", operation="list_acts"),
@@ -85,7 +88,7 @@ async def test_copies_of_one_part_cost_the_registry_one_call(
 ) -> None:
     before = embedded.mocks.requests["gbdfl"]
     part = bus_pb2.ComposeRequest.Part(registry="gbdfl", operation="get_person")
-    request = bus_pb2.ComposeRequest(params={"iin": ARMAN}, parts=[part] * 32)
+    request = bus_pb2.ComposeRequest(params={"iin": ARMAN}, parts=[part] * 32, context=CONTEXT)
     response = await stub.Compose(request, timeout=10)
     assert len(response.parts) == 32
     assert {p.response.record.person.iin for p in response.parts} == {ARMAN}
@@ -108,7 +111,10 @@ async def test_five_concurrent_50_mb_answers_are_refused_with_memory_bounded(
     # The other registries never noticed.
     vehicle = await stub.Query(
         bus_pb2.QueryRequest(
-            registry="vehicles", operation="get_vehicle", params={"plate": "123ABC01"}
+            registry="vehicles",
+            operation="get_vehicle",
+            params={"plate": "123ABC01"},
+            context=CONTEXT,
         ),
         timeout=10,
     )

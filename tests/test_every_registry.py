@@ -18,7 +18,7 @@ from regbus.bus.client import failure
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 BUILT_IN = {ep.name for ep in distribution("regbus").entry_points if ep.group == "regbus.adapters"}
-CONTEXT = bus_pb2.RequestContext(client_id="walk", purpose="test")
+CONTEXT = bus_pb2.RequestContext(operator_id="walk", purpose="demo")
 
 
 def free_port() -> int:

@@ -10,14 +10,16 @@ from regbus.bus.client import failure
 from regbus.bus.embedded import Embedded
 from regbus.mocks.faults import parse_fault
 from regbus.v1 import bus_pb2, bus_pb2_grpc
-from tests.conftest import TEST_POLICY
+from tests.conftest import CONTEXT, TEST_POLICY
 
 ARMAN = "850314354052"
 
 
 async def _call(stub: bus_pb2_grpc.RegistryBusStub, registry: str, **params: str) -> str:
     operation = "get_person" if registry == "gbdfl" else "get_vehicle"
-    request = bus_pb2.QueryRequest(registry=registry, operation=operation, params=params)
+    request = bus_pb2.QueryRequest(
+        registry=registry, operation=operation, params=params, context=CONTEXT
+    )
     try:
         await stub.Query(request, timeout=10)
     except grpc.aio.AioRpcError as exc:

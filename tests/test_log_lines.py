@@ -21,7 +21,7 @@ async def test_serve_writes_json_lines_without_an_iin() -> None:
         registry="gbdfl",
         operation="get_person",
         params={"iin": ARMAN},
-        context=bus_pb2.RequestContext(client_id="log-test", purpose=f"check {ARMAN}\nforged"),
+        context=bus_pb2.RequestContext(operator_id=f"op {ARMAN}\nforged", purpose="demo"),
     )
     args = ("--mocks-port", str(mocks_port), "--log-format", "json", "--audit")
     async with serve(*args) as (stub, process):

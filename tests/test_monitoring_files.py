@@ -425,7 +425,7 @@ async def test_every_metric_in_the_rules_and_dashboard_is_exported(
         registry="gbdfl",
         operation="get_person",
         params={"iin": "850314354052"},
-        context=bus_pb2.RequestContext(client_id="test", operator_id="op", purpose="test"),
+        context=bus_pb2.RequestContext(operator_id="op", purpose="demo"),
     )
     await stub.Query(request, timeout=10)
     async with httpx.AsyncClient() as http:

@@ -6,13 +6,12 @@ test_adapter_contract)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from regbus.adapters.base import CallContext
 from regbus.adapters.errors import InvalidParameter, RegbusError, RegistryRejected, SubjectNotFound
 from regbus.adapters.kindergarten import KINDERGARTEN, UNQUEUED, UNQUEUED_TOO
 from regbus.adapters.migration import MIGRATION, MOVE
@@ -25,11 +24,12 @@ from regbus.mocks.people import AS_OF
 from regbus.mocks.pki import PkiMock
 from regbus.mocks.population import Population
 from regbus.v1 import records_pb2
+from tests.conftest import CALL_CONTEXT
 from tests.registries import Routed, day, routed
 
 ARMAN, ALIKHAN, NATALYA = "850314354052", "261005565684", "881225416427"
 ZHANSAYA, UNKNOWN = "010101660915", "940512410508"
-CONTEXT = CallContext(request_id="test-service-registries", client_id="tests")
+CONTEXT = replace(CALL_CONTEXT, request_id="test-service-registries")
 
 
 @dataclass

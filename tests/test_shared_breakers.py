@@ -18,10 +18,10 @@ from regbus.mocks.gbdfl import GbdflMock
 from regbus.mocks.population import Population
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 from tests.circuit.conftest import REDIS_URL, redis_store
-from tests.conftest import serving
+from tests.conftest import CONTEXT, serving
 
 PERSON = bus_pb2.QueryRequest(
-    registry="gbdfl", operation="get_person", params={"iin": "850314354052"}
+    registry="gbdfl", operation="get_person", params={"iin": "850314354052"}, context=CONTEXT
 )
 
 
@@ -73,7 +73,9 @@ async def test_a_breaker_opened_by_one_process_is_open_in_the_other(tmp_path: Pa
         async with serving(GbdflMock(Population.load())) as mocks:
             config = tmp_path / "bus.toml"
             config.write_text(
+                # demo = true: mock registries (the demo client may call them).
                 f'[server]\nbreaker_store = "{REDIS_URL}"\nbreaker_prefix = "{prefix}"\n'
+                "demo = true\n"
                 "[policy]\ntimeout = 0.5\n"
                 "[policy.retry]\nattempts = 1\n"
                 "[policy.breaker]\nfail_max = 3\nreset_timeout = 60.0\n"

@@ -5,12 +5,11 @@ an act once (their contract suite runs in test_adapter_contract)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
-from regbus.adapters.base import CallContext
 from regbus.adapters.errors import RegistryRejected, SubjectNotFound
 from regbus.adapters.gbdul import GBDUL, NEVER_ISSUED
 from regbus.adapters.identifiers import bin_problem, iin_problem
@@ -23,11 +22,12 @@ from regbus.mocks.pension import PensionMock
 from regbus.mocks.population import Population
 from regbus.mocks.tax import TaxMock
 from regbus.v1 import records_pb2
+from tests.conftest import CALL_CONTEXT
 from tests.registries import Routed, day, routed
 
 ARMAN, GULNARA, ALIKHAN, UNKNOWN = "850314354052", "690214412868", "261005565684", "940512410508"
 DALA = "150540001233"
-CONTEXT = CallContext(request_id="test-shep-registries", client_id="tests")
+CONTEXT = replace(CALL_CONTEXT, request_id="test-shep-registries")
 
 
 @dataclass

@@ -6,11 +6,10 @@ benefit per child (their contract suite runs in test_adapter_contract)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
-from regbus.adapters.base import CallContext
 from regbus.adapters.benefits import BENEFITS
 from regbus.adapters.criminal import CRIMINAL
 from regbus.adapters.errors import InvalidParameter, RegistryRejected, SubjectNotFound
@@ -22,6 +21,7 @@ from regbus.mocks.population import Population
 from regbus.mocks.realestate import RealEstateMock
 from regbus.mocks.zags import ZagsMock
 from regbus.v1 import records_pb2
+from tests.conftest import CALL_CONTEXT
 from tests.registries import Routed, day, routed
 
 ARMAN, AIGERIM, ALIKHAN = "850314354052", "920721425717", "261005565684"
@@ -30,7 +30,7 @@ DAUREN, GULNARA, UNKNOWN = "771130308916", "690214412868", "940512410508"
 # newborn daughter of theirs might get (the population does not hold it).
 AKMARAL, ANSAR, NEWBORN = "960601440478", "920415302054", "261120604109"
 APARTMENT = "02:101:023:045:34"
-CONTEXT = CallContext(request_id="test-soap-registries", client_id="tests")
+CONTEXT = replace(CALL_CONTEXT, request_id="test-soap-registries")
 
 
 @dataclass

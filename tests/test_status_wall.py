@@ -253,7 +253,7 @@ def test_on_demand_refreshes_are_throttled() -> None:
 RESET = 4.0  # the breaker's reset timeout here: long enough to see "down" before half-open
 WALL_POLICY = replace(TEST_POLICY, breaker=replace(TEST_POLICY.breaker, reset_timeout=RESET))
 WALL_CONFIG = replace(TEST_CONFIG, policy=WALL_POLICY)
-CONTEXT = bus_pb2.RequestContext(client_id="wall-test", operator_id="op-1", purpose="test")
+CONTEXT = bus_pb2.RequestContext(operator_id="op-1", purpose="demo")
 ARMAN = "850314354052"
 
 

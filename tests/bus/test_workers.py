@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from regbus.bus.config import ConfigError, parse_config
 from regbus.bus.workers import Ready, check_port_free, describe_exit
 from regbus.v1 import bus_pb2, bus_pb2_grpc
+from tests.conftest import request_context
 from tests.test_cli import regbus
 
 ARMAN = "850314354052"
@@ -145,7 +146,7 @@ async def calls(running: Running, grpc_port: int, count: int) -> set[int]:
                     registry="gbdfl",
                     operation="get_person",
                     params={"iin": ARMAN},
-                    context=bus_pb2.RequestContext(client_id="workers", request_id=request_id),
+                    context=request_context(request_id=request_id),
                 ),
                 timeout=10,
             )
@@ -275,9 +276,10 @@ async def test_a_worker_that_cannot_start_stops_the_supervisor(tmp_path: Path) -
     config = tmp_path / "regbus.toml"
     config.write_text('[registries.gbdfl]\nurl = "http://127.0.0.1:1/SyncChannel"\n')
     # 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails, nothing is sent.
+    # (--demo: not loopback, and nobody authenticated; the bus would refuse it otherwise.)
     code, _, err = await regbus(
         "serve", "--config", str(config), "--workers", "2", "--host", "192.0.2.1",
-        "--grpc-port", "0", "--http-port", "0",
+        "--grpc-port", "0", "--http-port", "0", "--demo",
     )  # fmt: skip
     assert code == 1
     assert "cannot listen for gRPC on 192.0.2.1:0" in err

@@ -36,7 +36,7 @@ from regbus.mocks.plugins import discover_mocks
 from regbus.mocks.population import Population
 from regbus.mocks.server import MockServer
 from regbus.v1 import bus_pb2, bus_pb2_grpc
-from tests.conftest import TEST_CONFIG
+from tests.conftest import CONTEXT, TEST_CONFIG
 from tests.test_cli import regbus
 
 BUILT_IN = {"gbdfl", "zags", "vehicles", "insurance"}
@@ -238,7 +238,7 @@ async def embedded_with_fake(
 
 async def _query(target: str, registry: str) -> str:
     request = bus_pb2.QueryRequest(
-        registry=registry, operation="get_vehicle", params={"plate": "123ABC01"}
+        registry=registry, operation="get_vehicle", params={"plate": "123ABC01"}, context=CONTEXT
     )
     async with grpc.aio.insecure_channel(target) as channel:
         try:

@@ -22,7 +22,9 @@ const request = {
   registry: "gbdfl",
   operation: "get_person",
   params: { iin },
-  context: { client_id: "node-example", purpose: "example" },
+  // Who asks and why: required. The bus knows the client from the connection (a client
+  // certificate: grpc.credentials.createSsl(ca, key, cert); on a demo bus, "demo").
+  context: { operator_id: "node-example", purpose: "demo" },
 };
 
 client.Query(request, { deadline: Date.now() + 10000 }, (err, response) => {
