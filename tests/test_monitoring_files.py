@@ -318,9 +318,12 @@ def test_the_dashboard_has_its_variables_and_rows() -> None:
         assert metric in exprs, f"the registry row does not show {metric}"
     assert "by (error, outcome)" in exprs
     assert "histogram_quantile(0.5," in exprs and "histogram_quantile(0.99," in exprs
+    # $registry is multi-valued ("All" by default): Grafana fills it in as (a|b|...), which
+    # only a regular-expression matcher selects; registry="(a|b)" selects nothing.
     for panel in per_registry:
         for target in panel["targets"]:
-            assert 'registry="$registry"' in target["expr"], (panel["title"], target["expr"])
+            assert 'registry=~"$registry"' in target["expr"], (panel["title"], target["expr"])
+            assert 'registry="$registry"' not in target["expr"], (panel["title"], target["expr"])
 
     bus = row_exprs(found["Bus"])
     assert "by (grpc_code)" in bus and "grpc_server_handled_total" in bus
