@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 audit = logging.getLogger("regbus.audit")  # the optional text line (regbus serve --audit)
 log = logging.getLogger("regbus.bus")
+# Error classes of calls refused before the registry could be asked (bad input, no right).
+_NEVER_SENT = frozenset({"invalid", "denied"})
 
 # A caller without a deadline shows one far in the future; past this we use the policy's.
 MAX_BUDGET = 300.0
@@ -255,7 +257,8 @@ class Router:
             # Only declared operations become label values, so labels stay bounded.
             if lane is not None and operation in lane.operations:
                 self.metrics.request(registry, operation, outcome, elapsed, error)
-                lane.recent.add(failed, elapsed)
+                if error not in _NEVER_SENT:  # the registry's recent calls, for its health
+                    lane.recent.add(failed, elapsed)
             if audit.isEnabledFor(logging.INFO):
                 audit.info(
                     "request_id=%s client=%s operator=%s purpose=%r registry=%s operation=%s"

@@ -18,6 +18,8 @@ from regbus.adapters.errors import (
     RegbusError,
 )
 from regbus.adapters.spec import Operation
+from regbus.bus.audit.entry import Entry
+from regbus.bus.audit.errors import AuditUnavailable
 from regbus.bus.compose import ComposeRun, StepRun, late
 from regbus.bus.consent import CODE_HEADER, TOKEN_HEADER, Proof
 from regbus.bus.identity import Identity
@@ -32,6 +34,8 @@ _BREAKER = {
     "half_open": bus_pb2.BREAKER_STATE_HALF_OPEN,
 }
 MAX_COMPOSE_PARTS = 32
+# The "registry" of an audit entry for a Compose refused as a whole, before any part ran.
+COMPOSE = "compose"
 # Compose answers this much before the caller's deadline with whatever parts are in.
 COMPOSE_RESERVE = 0.025
 
@@ -53,6 +57,12 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
     ) -> bus_pb2.QueryResponse:
         try:
             call_context = self._call_context(request.context, context)
+        except RegbusError as exc:
+            await self._refuse(
+                exc, request.context, context, request.registry, request.operation, request.params
+            )
+            raise AssertionError("unreachable") from exc
+        try:
             answer = await self.router.query(
                 request.registry,
                 request.operation,
@@ -77,9 +87,8 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
             self.router.rights.check_context(call_context)  # per part: the rights to each
             profile, keys = self._plan(request)
         except RegbusError as exc:
-            await context.abort(
-                grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
-            )
+            what = f"profile {request.profile}" if request.profile else "parts"
+            await self._refuse(exc, request.context, context, COMPOSE, what, request.params)
             raise AssertionError("unreachable") from exc
         budget = _budget(context)
         client = call_context.client_id
@@ -140,6 +149,46 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
         params.update(part.params)
         return params
 
+    async def _refuse(
+        self,
+        exc: RegbusError,
+        ctx: bus_pb2.RequestContext,
+        grpc_context: grpc.aio.ServicerContext,
+        registry: str,
+        operation: str,
+        params: Mapping[str, str],
+    ) -> None:
+        """End a call refused before any registry was asked (no identity, a context naming
+        another client or missing a field, a Compose that cannot run), recorded in the
+        audit log as every call is; always raises."""
+        audit_log = self.router.audit_log
+        if audit_log is not None:
+            try:
+                client = self.identity.client(
+                    grpc_context, _metadata(grpc_context, "authorization")
+                )
+            except RegbusError:
+                client = ""  # not identified: the entry says so by naming none
+            refused = CallContext(
+                request_id=ctx.request_id
+                or _metadata(grpc_context, "x-request-id")
+                or new_request_id(),
+                client_id=client,
+                operator_id=ctx.operator_id,
+                purpose=ctx.purpose,
+                case_number=ctx.case_number,
+            )
+            entry = Entry.of(
+                refused, registry, operation, params, exc.error_class, exc.reason, time.time()
+            )
+            try:
+                await audit_log.record(entry)
+            except AuditUnavailable as unrecorded:
+                exc = unrecorded
+        await grpc_context.abort(
+            grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
+        )
+
     def _call_context(
         self, ctx: bus_pb2.RequestContext, grpc_context: grpc.aio.ServicerContext
     ) -> CallContext:
@@ -199,12 +248,10 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
 
     def _caller(self, context: grpc.aio.ServicerContext) -> str:
         """The calling client, which must be declared: the catalogue is for clients."""
-        authorization: object = ""
-        if self.identity.reads_authorization:
-            for key, value in context.invocation_metadata() or ():
-                if key == "authorization":
-                    authorization = value
-        client = self.identity.client(context, str(authorization))
+        authorization = (
+            _metadata(context, "authorization") if self.identity.reads_authorization else ""
+        )
+        client = self.identity.client(context, authorization)
         if not self.router.rights.may_call(client):
             raise PermissionDenied(
                 f"client {client!r} is not declared on this bus",
@@ -352,6 +399,15 @@ def new_request_id() -> str:
     building a ``uuid.UUID``."""
     value = "%032x" % (int.from_bytes(os.urandom(16)) & _UUID4_KEEP | _UUID4_SET)
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+def _metadata(context: grpc.aio.ServicerContext, name: str) -> str:
+    """The last value of metadata ``name`` ("" when absent), as a dict of it keeps."""
+    found: object = ""
+    for key, value in context.invocation_metadata() or ():
+        if key == name:
+            found = value
+    return str(found)
 
 
 def _budget(context: grpc.aio.ServicerContext) -> float | None:

@@ -401,3 +401,50 @@ def test_the_documented_example_loads_and_is_served_on_every_address() -> None:
         granted.check(investigator, "criminal", "get_record")
     grant = granted.check(replace(investigator, case_number="K-1"), "criminal", "get_record")
     assert grant.case_number and not grant.consent
+
+
+async def test_calls_refused_before_any_registry_are_audited_too(
+    bus: Embedded, signers: dict[str, Signer]
+) -> None:
+    """No token, a request naming another client, a Compose without its operator: each is
+    refused in the servicer, before the router, and still gets its audit entry."""
+    from regbus.bus.audit.lookup import lookups
+    from regbus.bus.audit.sqlite import SqliteStore
+
+    token = signers["idp-1"].token(sub="police-tablets")
+    with pytest.raises(CallFailed) as unauthenticated:
+        await call(bus, "gbdfl", "get_person", [("x-request-id", "refused-1")], iin=ARMAN)
+    named_other = bus_pb2.QueryRequest(
+        registry="gbdfl",
+        operation="get_person",
+        params={"iin": ARMAN},
+        context=bus_pb2.RequestContext(
+            client_id="centre-desk", operator_id="op-1", purpose="roadside_check",
+            request_id="refused-2",
+        ),
+    )  # fmt: skip
+    no_operator = bus_pb2.ComposeRequest(
+        profile="roadside_check",
+        params={"iin": ARMAN},
+        context=bus_pb2.RequestContext(purpose="roadside_check", request_id="refused-3"),
+    )
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{bus.bus.grpc_port}") as channel:
+        stub = bus_pb2_grpc.RegistryBusStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as mismatch:
+            await stub.Query(named_other, timeout=10, metadata=bearer(token))
+        with pytest.raises(grpc.aio.AioRpcError) as incomplete:
+            await stub.Compose(no_operator, timeout=10, metadata=bearer(token))
+    assert unauthenticated.value.code == "UNAUTHENTICATED"
+    assert mismatch.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert incomplete.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+    assert bus.bus.audit is not None
+    reader = SqliteStore(str(bus.bus.audit.store.location))
+    reader.attach()
+    found = {e.request_id: e for e in lookups(reader, ARMAN) if e.request_id.startswith("refused-")}
+    assert sorted(found) == ["refused-1", "refused-2", "refused-3"]
+    first, second, third = found["refused-1"], found["refused-2"], found["refused-3"]
+    assert (first.client, first.registry, first.reason) == ("", "gbdfl", "UNAUTHENTICATED")
+    assert (second.client, second.reason) == ("police-tablets", "CLIENT_MISMATCH")
+    assert (third.registry, third.operation) == ("compose", "profile roadside_check")
+    assert third.client == "police-tablets" and third.outcome == "invalid"
