@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from regbus.bus.audit.errors import AuditError
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own lock alone
+    fcntl = None  # type: ignore[assignment]
 from regbus.bus.audit.settings import MEMORY
 from regbus.bus.audit.store import CHECKPOINTS, ENTRIES, HEAD, SUBJECTS, Store
 
@@ -28,6 +33,7 @@ class SqliteStore(Store):
         super().__init__(**options)
         self.path = path
         self.location = path
+        self._lock: int | None = None  # FILE.lock, while open for writing
 
     def _connect(self) -> sqlite3.Connection:
         memory = self.path in (MEMORY, ":memory:")
@@ -83,7 +89,7 @@ class SqliteStore(Store):
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Cursor]:
-        with self._translating():
+        with self._translating(), self._turn():
             cur = self.conn.cursor()
             try:
                 cur.execute("BEGIN IMMEDIATE")  # the write lock, before the head is read
@@ -95,6 +101,30 @@ class SqliteStore(Store):
                 raise
             finally:
                 cur.close()
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn to write, among every process writing the file (``regbus
+        serve --workers N``): an exclusive lock on ``FILE.lock``, which the kernel hands to
+        the next waiter the moment it is released. SQLite's own lock is no queue: a writer
+        that finds it taken sleeps and retries, up to 100 ms at a time, and under load the
+        workers' calls wait on those sleeps."""
+        if self.path in (MEMORY, ":memory:") or fcntl is None:
+            yield
+            return
+        if self._lock is None:
+            self._lock = os.open(self.path + ".lock", os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        super().close()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            os.close(lock)
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[None]:
