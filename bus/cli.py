@@ -111,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
         help="synthetic data only: serve unauthenticated on a non-loopback --host too"
         " ([server] demo = true)",
     )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log one line per gRPC call and HTTP request ([server] access_log = true)",
+    )
     serve.add_argument("--grpc-port", type=int, help="gRPC port (default 50051)")
     serve.add_argument("--http-port", type=int, help="metrics/status HTTP port (default 8081)")
     serve.add_argument(
@@ -377,6 +382,7 @@ def _serve_config(args: argparse.Namespace) -> Config:
         "http_port": args.http_port,
         "workers": args.workers,
         "demo": True if args.demo else None,
+        "access_log": True if args.access_log else None,
     }
     changes = {k: v for k, v in overrides.items() if v is not None}
     if changes:
@@ -408,6 +414,8 @@ async def _supervise(args: argparse.Namespace, config: Config) -> int:
         command.append("--audit")
     if args.demo:
         command.append("--demo")
+    if args.access_log:
+        command.append("--access-log")
     command += ["--log-format", args.log_format, "--log-level", args.log_level]
     with private_folder() as folder:
         mocks = None

@@ -68,6 +68,9 @@ class ServerSettings:
     # /readyz and gRPC health "" say ready while at least this many registries are up
     # (breaker closed); 0: ready whenever serving.
     ready_min_registries: int = 1
+    # One log line per gRPC call and per HTTP request (logger regbus.access_log): method or
+    # path, peer, status, milliseconds. Off by default: the audit log records every call.
+    access_log: bool = False
     # Synthetic data only: a non-loopback host without authentication is allowed, and a
     # configuration without [clients] gets the demo client (bus/demo_access.toml).
     demo: bool = False
@@ -107,6 +110,7 @@ _SERVER_KEYS: dict[str, type] = {
     "grace": float,
     "workers": int,
     "max_concurrent_rpcs": int,
+    "access_log": bool,
     "breaker_store": str,
     "breaker_prefix": str,
     "probe_interval": float,

@@ -36,6 +36,8 @@ from regbus.monitoring.metrics import Metrics
 from regbus.v1 import bus_pb2, bus_pb2_grpc
 
 log = logging.getLogger("regbus.server")
+# [server] access_log: one line per gRPC call and HTTP request (INFO).
+ACCESS_LOG = logging.getLogger("regbus.access_log")
 SERVICE_NAME = bus_pb2.DESCRIPTOR.services_by_name["RegistryBus"].full_name
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -138,7 +140,8 @@ class Bus:
         # second bus on the same port would share it silently; workers share on purpose (the
         # supervisor has checked that no one else holds the port).
         reuse_port = 1 if self.worker is not None else 0
-        rpcs = RpcMetrics(self.metrics)  # grpc_server_* of every RPC
+        # grpc_server_* of every RPC, and its access line where asked for
+        rpcs = RpcMetrics(self.metrics, ACCESS_LOG if settings.access_log else None)
         rpcs.register(bus_pb2.DESCRIPTOR.services_by_name["RegistryBus"])
         server = grpc.aio.server(
             options=[("grpc.so_reuseport", reuse_port)],
@@ -179,7 +182,12 @@ class Bus:
         app = build_app(
             self.metrics.exposition, self.status, worker=worker, readiness=self.readiness
         )
-        self._http = web.AppRunner(app, access_log=None)
+        if settings.access_log:
+            self._http = web.AppRunner(
+                app, access_log=ACCESS_LOG, access_log_format='HTTP "%r" from %a %s %b bytes %Tf s'
+            )
+        else:
+            self._http = web.AppRunner(app, access_log=None)
         await self._http.setup()
         try:
             tls = self.config.tls

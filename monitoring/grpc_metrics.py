@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,10 +46,13 @@ def grpc_type(client_streaming: bool, server_streaming: bool) -> str:
 class _Method:
     """One method's series, and its handler as last wrapped."""
 
-    __slots__ = ("_handled", "_labels", "_metrics", "handler", "start", "wrapped")
+    __slots__ = (
+        "_handled", "_labels", "_metrics", "handler", "name", "service", "start", "wrapped"
+    )  # fmt: skip
 
     def __init__(self, metrics: Metrics, path: str, kind: str) -> None:
         service, _, name = path.lstrip("/").rpartition("/")
+        self.service, self.name = service, name
         self._metrics = metrics
         self._labels = (service, name, kind)
         self.start = metrics.rpc_started(service, name, kind)
@@ -58,7 +62,12 @@ class _Method:
         self.handler: Any = None
         self.wrapped: Any = None
 
-    def end(self, code: grpc.StatusCode | None, seconds: float) -> None:
+    def end(
+        self,
+        code: grpc.StatusCode | None,
+        seconds: float,
+        context: grpc.aio.ServicerContext | None = None,
+    ) -> None:
         count = self._handled.get(code)
         if count is None:
             name = code.name if isinstance(code, grpc.StatusCode) else _UNKNOWN.name
@@ -74,12 +83,46 @@ class _Method:
         self.end(_UNKNOWN if code is None or code == _OK else code, seconds)
 
 
-class RpcMetrics(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
-    """Counts and times every RPC of the server it is installed in."""
+def _logged(method: _Method, access_log: logging.Logger) -> tuple[Any, Any]:
+    """``method``'s end and failed, each also writing the RPC's access line."""
+    path = f"/{method.service}/{method.name}"
 
-    def __init__(self, metrics: Metrics) -> None:
+    def line(code: grpc.StatusCode | None, seconds: float, context: Any) -> None:
+        name = (code or _OK).name
+        access_log.info(
+            "gRPC %s from %s %s %.1f ms",
+            path,
+            context.peer() if context is not None else "-",
+            name,
+            seconds * 1000,
+            extra={"method": path, "grpc_code": name, "latency_ms": round(seconds * 1000, 3)},
+        )
+
+    def end(code: grpc.StatusCode | None, seconds: float, context: Any = None) -> None:
+        method.end(code, seconds)
+        line(code, seconds, context)
+
+    def failed(exc: BaseException, context: grpc.aio.ServicerContext, seconds: float) -> None:
+        method.failed(exc, context, seconds)
+        cancelled = isinstance(exc, asyncio.CancelledError | GeneratorExit)
+        code = context.code()
+        line(
+            _CANCELLED if cancelled else (code if code not in (None, _OK) else _UNKNOWN),
+            seconds,
+            context,
+        )
+
+    return end, failed
+
+
+class RpcMetrics(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is untyped
+    """Counts and times every RPC of the server it is installed in; with ``access_log``,
+    also writes one line per RPC there (method, peer, code, milliseconds)."""
+
+    def __init__(self, metrics: Metrics, access_log: logging.Logger | None = None) -> None:
         self._metrics = metrics
         self._methods: dict[str, _Method] = {}
+        self._access_log = access_log
 
     def register(self, service: Any) -> None:
         """Create the series of every method of ``service`` (a protobuf
@@ -113,32 +156,35 @@ class RpcMetrics(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is u
         serializers = (handler.request_deserializer, handler.response_serializer)
         wrapped = handler
         if handler.unary_unary is not None:
-            behavior = _counted(handler.unary_unary, method)
+            behavior = _counted(handler.unary_unary, method, self._access_log)
             if behavior is not None:
                 wrapped = grpc.unary_unary_rpc_method_handler(behavior, *serializers)
         elif handler.unary_stream is not None:
-            behavior = _counted(handler.unary_stream, method)
+            behavior = _counted(handler.unary_stream, method, self._access_log)
             if behavior is not None:
                 wrapped = grpc.unary_stream_rpc_method_handler(behavior, *serializers)
         elif handler.stream_unary is not None:
-            behavior = _counted(handler.stream_unary, method)
+            behavior = _counted(handler.stream_unary, method, self._access_log)
             if behavior is not None:
                 wrapped = grpc.stream_unary_rpc_method_handler(behavior, *serializers)
         elif handler.stream_stream is not None:
-            behavior = _counted(handler.stream_stream, method)
+            behavior = _counted(handler.stream_stream, method, self._access_log)
             if behavior is not None:
                 wrapped = grpc.stream_stream_rpc_method_handler(behavior, *serializers)
         method.handler, method.wrapped = handler, wrapped
         return wrapped
 
 
-def _counted(behavior: Any, method: _Method) -> Any:
+def _counted(behavior: Any, method: _Method, access_log: logging.Logger | None = None) -> Any:
     """``behavior`` (a coroutine function, or an async generator function for a streamed
-    answer) counted as ``method``; None for a synchronous one, left uncounted."""
+    answer) counted as ``method`` (and logged to ``access_log``); None for a synchronous
+    one, left uncounted."""
     clock = time.perf_counter
     start = method.start
     end = method.end
     failed = method.failed
+    if access_log is not None:
+        end, failed = _logged(method, access_log)
 
     if inspect.isasyncgenfunction(behavior):
 
@@ -151,7 +197,7 @@ def _counted(behavior: Any, method: _Method) -> Any:
             except BaseException as exc:
                 failed(exc, context, clock() - began)
                 raise
-            end(context.code(), clock() - began)
+            end(context.code(), clock() - began, context)
 
         return stream
 
@@ -165,7 +211,7 @@ def _counted(behavior: Any, method: _Method) -> Any:
             except BaseException as exc:
                 failed(exc, context, clock() - began)
                 raise
-            end(context.code(), clock() - began)
+            end(context.code(), clock() - began, context)
             return response
 
         return handle
