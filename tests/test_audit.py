@@ -30,7 +30,7 @@ from regbus.bus.audit.errors import AuditError, AuditUnavailable
 from regbus.bus.audit.settings import MEMORY, AuditSettings
 from regbus.bus.audit.signing import Checkpoint, load_signer, load_verifier, public_path
 from regbus.bus.audit.sqlite import SqliteStore
-from regbus.bus.audit.store import COLUMNS
+from regbus.bus.audit.store import COLUMNS, open_store
 from regbus.bus.audit.verify import verify
 from regbus.bus.audit.writer import AuditLog
 from regbus.bus.config import ConfigError, load_layers, parse_config
@@ -223,6 +223,7 @@ def test_the_audit_section_and_its_variables(tmp_path: Path) -> None:
         ({"checkpoint_every": 0}, r"audit\.checkpoint_every must be 1 or more entries, got 0"),
         ({"checkpoint_seconds": "60"}, r"audit\.checkpoint_seconds must be float, got '60'"),
         ({"enabled": 1}, r"audit\.enabled must be bool, got 1"),
+        ({"sync": "off"}, r"audit\.sync must be one of full, normal, got 'off'"),
     ],
 )
 def test_a_bad_audit_setting_is_named_with_its_file(
@@ -235,6 +236,20 @@ def test_a_bad_audit_setting_is_named_with_its_file(
     path.write_text(f"[audit]\n{key} = {json.dumps(value)}\n")
     with pytest.raises(ConfigError, match=f"{path.name}: {message}"):
         load_layers([path], {})
+
+
+@pytest.mark.parametrize(("sync", "pragma"), [(None, 2), ("normal", 1), ("full", 2)])
+def test_sqlite_commits_are_synced_as_configured(
+    tmp_path: Path, sync: str | None, pragma: int
+) -> None:
+    """FULL (2) unless [audit] sync = "normal" (1): what a commit's acknowledgement means."""
+    table = {"store": str(tmp_path / "a.sqlite3")} | ({"sync": sync} if sync else {})
+    store = open_store(parse_config({"audit": table}).audit)
+    store.open()
+    try:
+        assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+    finally:
+        store.close()
 
 
 # the writer -----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The audit log in a SQLite file (the default): WAL, and every commit synced to disk
 (``synchronous = FULL``), so an entry the writer acknowledged survives a crash of the
-process or of the machine."""
+process or of the machine; with ``[audit] sync = "normal"`` a crash of the process only."""
 
 from __future__ import annotations
 
@@ -29,9 +29,12 @@ _FETCH = 1000
 class SqliteStore(Store):
     driver_error = sqlite3.Error
 
-    def __init__(self, path: str, **options: Any) -> None:
+    def __init__(self, path: str, *, sync: str = "full", **options: Any) -> None:
         super().__init__(**options)
         self.path = path
+        self.sync = sync.upper()  # PRAGMA synchronous: FULL or NORMAL
+        if self.sync not in ("FULL", "NORMAL"):
+            raise ValueError(f"sync must be full or normal, got {sync!r}")
         self.location = path
         self._lock: int | None = None  # FILE.lock, while open for writing
 
@@ -58,7 +61,7 @@ class SqliteStore(Store):
             )
             if not memory:
                 _wal(conn)
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute(f"PRAGMA synchronous = {self.sync}")
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open the audit log {self.path}: {exc}") from exc
         return conn

@@ -401,4 +401,4 @@ def open_store(settings: AuditSettings, environ: Mapping[str, str] | None = None
         return PostgresStore(location, **options)
     from regbus.bus.audit.sqlite import SqliteStore
 
-    return SqliteStore(location, **options)
+    return SqliteStore(location, sync=settings.sync, **options)
