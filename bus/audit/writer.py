@@ -5,11 +5,12 @@
     seq = await audit.record(entry)      # returns once the entry is committed
     await audit.aclose()                  # the rest written, a last checkpoint signed
 
-``record`` queues the entry and waits. One writer task takes everything queued (up to
-``MAX_BATCH``), and the log's own thread hashes and commits it in one transaction while
-the next batch gathers, so under load many calls share one commit. An entry is
-acknowledged (``record`` returns its seq) only after its transaction committed; when a
-commit fails, every caller of that batch gets ``AuditUnavailable`` and no answer.
+``record`` queues the entry and waits. The log's own thread takes everything queued (up
+to ``MAX_BATCH``), hashes it and commits it in one transaction while the next batch
+gathers, so under load many calls share one commit; the event loop only queues entries
+and, once per commit, settles its callers. An entry is acknowledged (``record`` returns
+its seq) only after its transaction committed; when a commit fails, every caller of that
+batch gets ``AuditUnavailable`` and no answer.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
 
 from regbus.bus.audit.entry import Entry
 from regbus.bus.audit.errors import AuditError, AuditUnavailable
@@ -31,7 +32,6 @@ from regbus.bus.audit.store import Store, open_store
 
 log = logging.getLogger("regbus.bus.audit")
 MAX_BATCH = 1024
-T = TypeVar("T")
 
 
 class AuditLog:
@@ -44,10 +44,10 @@ class AuditLog:
         self.store = store
         self.key_file = key_file
         self.key_id = ""
-        self._queue: list[tuple[Entry, asyncio.Future[int]]] = []
-        self._wake = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
-        self._thread: ThreadPoolExecutor | None = None
+        self._inbox: queue.SimpleQueue[_Queued | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Future[None] | None = None
         self._closing = False
         self._unsigned = False  # entries written since this process last checked
         self.batches = 0
@@ -60,15 +60,20 @@ class AuditLog:
         return cls(open_store(settings, environ), settings.key_path(environ))
 
     async def start(self) -> None:
-        """Load (or make) the key, connect, create the tables; ``AuditError`` says why not."""
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="regbus-audit")
+        """Load (or make) the key, connect, create the tables, in the log's own thread;
+        ``AuditError`` says why not."""
+        loop = self._loop = asyncio.get_running_loop()
+        opened: asyncio.Future[None] = loop.create_future()
+        self._stopped = loop.create_future()
+        self._thread = threading.Thread(
+            target=self._run, args=(opened,), name="regbus-audit", daemon=True
+        )
+        self._thread.start()
         try:
-            await self._in_thread(self._open)
+            await opened
         except BaseException:
-            self._thread.shutdown(wait=False)
             self._thread = None
             raise
-        self._writer = asyncio.create_task(self._write_forever(), name="regbus-audit-writer")
 
     def _open(self) -> None:
         if self.key_file is not None:
@@ -93,36 +98,65 @@ class AuditLog:
     async def record(self, entry: Entry) -> int:
         """Write ``entry``; its seq once it is committed. ``AuditUnavailable`` when it
         could not be (the caller must not get an answer)."""
-        if self._closing or self._writer is None:
+        if self._closing or self._thread is None or self._loop is None:
             raise AuditUnavailable("the audit log is not running; the call was not answered")
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append((entry, future))
-        self._wake.set()
+        future: asyncio.Future[int] = self._loop.create_future()
+        self._inbox.put((entry, future))
         # A cancelled caller's entry is written all the same: it is already queued.
         return await future
 
-    async def _write_forever(self) -> None:
-        every = self.store.checkpoint_seconds
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                self._wake.clear()
-                try:
-                    async with asyncio.timeout(every):
-                        await self._wake.wait()
-                except TimeoutError:  # quiet for a while: sign what came since the last
-                    await self._checkpoint()
-                continue
-            batch = self._queue[:MAX_BATCH]
-            del self._queue[:MAX_BATCH]
-            await self._write(batch)
+    # the log's thread ---------------------------------------------------------------------
 
-    async def _write(self, batch: list[tuple[Entry, asyncio.Future[int]]]) -> None:
+    def _run(self, opened: asyncio.Future[None]) -> None:
+        loop = self._loop
+        assert loop is not None and self._stopped is not None
         try:
-            first = await self._in_thread(
-                self.store.append, [entry for entry, _ in batch], time.time()
-            )
+            self._open()
+        except BaseException as exc:
+            loop.call_soon_threadsafe(_settle_one, opened, exc)
+            return
+        loop.call_soon_threadsafe(_settle_one, opened, None)
+        try:
+            self._write_until_closed(loop)
+        finally:
+            with contextlib.suppress(Exception):
+                self.store.close()
+            loop.call_soon_threadsafe(_settle_one, self._stopped, None)
+
+    def _write_until_closed(self, loop: asyncio.AbstractEventLoop) -> None:
+        every = self.store.checkpoint_seconds
+        inbox = self._inbox
+        closing = False
+        while not closing:
+            try:
+                first = inbox.get(timeout=every)
+            except queue.Empty:  # quiet for a while: sign what came since the last
+                self._checkpoint()
+                continue
+            batch: list[_Queued] = []
+            if first is None:
+                closing = True
+            else:
+                batch.append(first)
+            while len(batch) < MAX_BATCH:  # everything queued meanwhile, one commit
+                try:
+                    more = inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    closing = True
+                else:
+                    batch.append(more)
+            if batch:
+                loop.call_soon_threadsafe(_settle, batch, *self._write(batch))
+        while (left := _drained(inbox)) is not None:  # what came with or after the close
+            loop.call_soon_threadsafe(_settle, left, *self._write(left))
+        self._checkpoint()
+
+    def _write(self, batch: list[_Queued]) -> tuple[int, BaseException | None]:
+        """Commit ``batch``: the first entry's seq, or the error its callers get."""
+        try:
+            first = self.store.append([entry for entry, _ in batch], time.time())
         except Exception as exc:
             log.error(
                 "audit log %s: %d entries not written, their calls refused: %s",
@@ -131,27 +165,19 @@ class AuditLog:
                 exc,
                 exc_info=not isinstance(exc, AuditError),
             )
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(
-                        AuditUnavailable(
-                            "the call could not be recorded in the audit log, so its answer"
-                            " is withheld"
-                        )
-                    )
-            return
+            return 0, AuditUnavailable(
+                "the call could not be recorded in the audit log, so its answer is withheld"
+            )
         self.batches += 1
         self.written += len(batch)
         self._unsigned = True
-        for offset, (_, future) in enumerate(batch):
-            if not future.done():  # a caller cancelled meanwhile
-                future.set_result(first + offset)
+        return first, None
 
-    async def _checkpoint(self) -> None:
+    def _checkpoint(self) -> None:
         if not self._unsigned:
             return
         try:
-            await self._in_thread(self.store.checkpoint, time.time(), force=True)
+            self.store.checkpoint(time.time(), force=True)
             self._unsigned = False
         except Exception as exc:
             log.error("audit log %s: no checkpoint signed: %s", self.store.location, exc)
@@ -161,21 +187,46 @@ class AuditLog:
         if self._closing:
             return
         self._closing = True
-        self._wake.set()
-        if self._writer is not None:
-            await self._writer
-            self._writer = None
-        if self._thread is not None:
-            await self._checkpoint()
-            with contextlib.suppress(Exception):
-                await self._in_thread(self.store.close)
-            self._thread.shutdown(wait=False)
+        if self._thread is not None and self._stopped is not None:
+            self._inbox.put(None)
+            await self._stopped
             self._thread = None
 
-    async def _in_thread(self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
-        assert self._thread is not None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, lambda: call(*args, **kwargs))
+
+_Queued = tuple[Entry, "asyncio.Future[int]"]
+
+
+def _drained(inbox: queue.SimpleQueue[_Queued | None]) -> list[_Queued] | None:
+    """Up to MAX_BATCH entries left in ``inbox``; None when it is empty."""
+    found: list[_Queued] = []
+    while len(found) < MAX_BATCH:
+        try:
+            item = inbox.get_nowait()
+        except queue.Empty:
+            break
+        if item is not None:
+            found.append(item)
+    return found or None
+
+
+def _settle(batch: list[_Queued], first: int, error: BaseException | None) -> None:
+    """On the loop: each caller of a committed batch gets its seq, or all get ``error``."""
+    for offset, (_, future) in enumerate(batch):
+        if future.done():  # a caller cancelled meanwhile
+            continue
+        if error is None:
+            future.set_result(first + offset)
+        else:
+            future.set_exception(error)
+
+
+def _settle_one(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
 
 
 def _log_checkpoint(checkpoint: Checkpoint) -> None:
