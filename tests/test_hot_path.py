@@ -264,3 +264,16 @@ def test_mapping_plans_serve_their_own_fields() -> None:
     fields_too = {"plate": "number"}
     two = to_record(Into("vehicle", fields_too), JsonView({"number": "B2"}), {})
     assert (one.vehicle.plate, one.vehicle.make, two.vehicle.plate) == ("A1", "M", "B2")
+
+
+def test_new_request_ids_are_distinct_version_4_uuids() -> None:
+    import uuid
+
+    from regbus.bus.servicer import new_request_id
+
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids[:200]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
