@@ -189,6 +189,9 @@ class Router:
         started = time.monotonic()
         outcome = "ok"
         error = "none"  # the outcome's class, the metrics' `error` label
+        audit_log = self.audit_log
+        if audit_log is not None:
+            audit_log.active += 1
         failed = False
         attempts = 0
         lane = self.lanes.get(registry)
@@ -273,13 +276,14 @@ class Router:
                     attempts,
                     elapsed * 1000,
                 )
-            if self.audit_log is not None:
+            if audit_log is not None:
+                audit_log.active -= 1
                 # Awaited, so no answer leaves without its entry; refused calls are
                 # recorded too. Raises AuditUnavailable in place of the answer.
                 entry = Entry.of(
                     context, registry, operation, params, error, outcome, time.time() - elapsed
                 )
-                await self.audit_log.record(entry)
+                await audit_log.record(entry)
 
     async def _verify_code(
         self, code_id: str, code: str, context: CallContext, budget: float | None
