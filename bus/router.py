@@ -29,12 +29,13 @@ from regbus.adapters.kinds import Kind
 from regbus.adapters.spec import Registry
 from regbus.bus import plugins
 from regbus.bus.audit.entry import Entry
+from regbus.bus.audit.errors import AuditUnavailable
 from regbus.bus.config import Config, ConfigError
 from regbus.bus.consent import MOBILE, Consent, new_key
 from regbus.bus.profiles import profile_problems
 from regbus.bus.rights import Rights, RightsError
 from regbus.bus.validation import validate
-from regbus.circuit.guard import RegistryGuard
+from regbus.circuit.guard import RegistryGuard, answer_reserve
 from regbus.circuit.policy import Policy
 from regbus.circuit.store import BreakerStore
 from regbus.monitoring.metrics import Metrics
@@ -110,6 +111,7 @@ class Router:
         self.metrics = metrics
         # Every call's entry goes here before its answer goes out (bus.audit).
         self.audit_log = audit_log
+        self.policy = config.policy  # for calls to no registry of this bus
         self.lanes: dict[str, Lane] = {}
         # Calls in flight are read from the bulkheads when scraped where a gauge can be
         # read live; otherwise every change is reported.
@@ -283,7 +285,20 @@ class Router:
                 entry = Entry.of(
                     context, registry, operation, params, error, outcome, time.time() - elapsed
                 )
-                await audit_log.record(entry)
+                within = None
+                if budget is not None and budget <= MAX_BUDGET:
+                    # A slow disk must not keep the answer past the caller's deadline: half
+                    # the reserve kept for sending it is the last moment to give up waiting.
+                    policy = lane.policy if lane is not None else self.policy
+                    reserve = answer_reserve(policy, budget)
+                    within = started + budget - reserve / 2 - time.monotonic()
+                try:
+                    await audit_log.record(entry, within=within)
+                except AuditUnavailable:
+                    if error == "none":
+                        raise  # an answer never leaves without its entry
+                    # A call that failed keeps its own error, which tells the caller more;
+                    # its entry is still written (or the log says why not).
 
     async def _verify_code(
         self, code_id: str, code: str, context: CallContext, budget: float | None

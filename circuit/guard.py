@@ -62,6 +62,12 @@ log = logging.getLogger("regbus.circuit")
 _RESERVE_SHARE = 0.2
 
 
+def answer_reserve(policy: Policy, left: float) -> float:
+    """What of ``left`` seconds to a caller's deadline is kept back to send the answer:
+    ``policy.deadline_reserve``, but never more than a fifth of a short deadline."""
+    return min(policy.deadline_reserve, max(0.0, left) * _RESERVE_SHARE)
+
+
 @dataclass(slots=True)
 class _Call:
     """What one call learned across its attempts."""
@@ -149,11 +155,7 @@ class RegistryGuard:
         policy = self.policy
         if deadline is None:
             deadline = now + policy.default_deadline
-        left = deadline - now
-        reserve = policy.deadline_reserve
-        if left * _RESERVE_SHARE < reserve:
-            reserve = max(0.0, left) * _RESERVE_SHARE
-        work_until = deadline - reserve
+        work_until = deadline - answer_reserve(policy, deadline - now)
         if work_until <= now:
             self._observer.rejected(self.registry, "deadline")
             raise DeadlineExhausted(

@@ -27,6 +27,7 @@ from regbus.bus.audit.entry import (
     subjects_of,
 )
 from regbus.bus.audit.errors import AuditError, AuditUnavailable
+from regbus.bus.audit.lookup import lookups
 from regbus.bus.audit.settings import MEMORY, AuditSettings
 from regbus.bus.audit.signing import Checkpoint, load_signer, load_verifier, public_path
 from regbus.bus.audit.sqlite import SqliteStore
@@ -386,6 +387,53 @@ async def test_no_answer_leaves_the_bus_without_its_entry(tmp_path: Path) -> Non
         await running.stop()
     assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "could not be recorded in the audit log" in (caught.value.details() or "")
+
+
+async def test_a_slow_audit_log_never_keeps_an_answer_past_the_deadline(tmp_path: Path) -> None:
+    """A commit that hangs (a slow disk) ends the call before the caller's deadline with
+    AUDIT_UNAVAILABLE, not a transport timeout; its entry is written all the same."""
+    import threading
+
+    import grpc
+
+    from regbus.bus.embedded import start_embedded
+    from regbus.v1 import bus_pb2, bus_pb2_grpc
+    from tests.conftest import TEST_CONFIG
+
+    config = replace(TEST_CONFIG, audit=AuditSettings(store=str(tmp_path / "a.sqlite3")))
+    running = await start_embedded(config, mocks_port=0)
+    stalled = threading.Event()
+    try:
+        assert running.bus.audit is not None
+        store = running.bus.audit.store
+        append = store.append
+
+        def slow(entries: list[Entry], now: float) -> int:
+            stalled.wait(5)  # until the call has ended
+            return append(entries, now)
+
+        store.append = slow  # type: ignore[method-assign]
+        request = bus_pb2.QueryRequest(
+            registry="gbdfl",
+            operation="get_person",
+            params={"iin": IIN},
+            context=bus_pb2.RequestContext(operator_id="op", purpose="demo", request_id="slow-1"),
+        )
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.bus.grpc_port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await bus_pb2_grpc.RegistryBusStub(channel).Query(request, timeout=1.0)
+        stalled.set()
+        store.append = append  # type: ignore[method-assign]
+    finally:
+        stalled.set()
+        await running.stop()
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, caught.value
+    assert "did not confirm the call's entry before the caller's deadline" in (
+        caught.value.details() or ""
+    )
+    reader = SqliteStore(str(tmp_path / "a.sqlite3"))
+    reader.attach()
+    assert [e.request_id for e in lookups(reader, IIN)] == ["slow-1"]
 
 
 def test_the_kubernetes_replicas_share_one_chain_and_one_key(tmp_path: Path) -> None:

@@ -102,15 +102,24 @@ class AuditLog:
         self.store.on_checkpoint = _log_checkpoint
         self.store.open()
 
-    async def record(self, entry: Entry) -> int:
+    async def record(self, entry: Entry, *, within: float | None = None) -> int:
         """Write ``entry``; its seq once it is committed. ``AuditUnavailable`` when it
-        could not be (the caller must not get an answer)."""
+        could not be, or was not confirmed ``within`` seconds (the caller must not get an
+        answer; the entry is written all the same)."""
         if self._closing or self._thread is None or self._loop is None:
             raise AuditUnavailable("the audit log is not running; the call was not answered")
         future: asyncio.Future[int] = self._loop.create_future()
         self._inbox.put((entry, future))
         # A cancelled caller's entry is written all the same: it is already queued.
-        return await future
+        if within is None:
+            return await future
+        try:
+            return await asyncio.wait_for(future, max(within, 0.0))
+        except TimeoutError:
+            raise AuditUnavailable(
+                "the audit log did not confirm the call's entry before the caller's deadline,"
+                " so its answer is withheld"
+            ) from None
 
     # the log's thread ---------------------------------------------------------------------
 
