@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Mapping
+from typing import NoReturn
 
 import grpc
 from google.protobuf import timestamp_pb2
@@ -61,7 +62,6 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
             await self._refuse(
                 exc, request.context, context, request.registry, request.operation, request.params
             )
-            raise AssertionError("unreachable") from exc
         try:
             answer = await self.router.query(
                 request.registry,
@@ -72,10 +72,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
                 client=call_context.client_id,
             )
         except RegbusError as exc:
-            await context.abort(
-                grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
-            )
-            raise AssertionError("unreachable") from exc  # abort always raises
+            await _abort(context, exc)
         return _response(answer, call_context.request_id)
 
     async def Compose(
@@ -89,7 +86,6 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
         except RegbusError as exc:
             what = f"profile {request.profile}" if request.profile else "parts"
             await self._refuse(exc, request.context, context, COMPOSE, what, request.params)
-            raise AssertionError("unreachable") from exc
         budget = _budget(context)
         client = call_context.client_id
 
@@ -157,7 +153,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
         registry: str,
         operation: str,
         params: Mapping[str, str],
-    ) -> None:
+    ) -> NoReturn:
         """End a call refused before any registry was asked (no identity, a context naming
         another client or missing a field, a Compose that cannot run), recorded in the
         audit log as every call is; always raises."""
@@ -185,9 +181,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
                 await audit_log.record(entry)
             except AuditUnavailable as unrecorded:
                 exc = unrecorded
-        await grpc_context.abort(
-            grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
-        )
+        await _abort(grpc_context, exc)
 
     def _call_context(
         self, ctx: bus_pb2.RequestContext, grpc_context: grpc.aio.ServicerContext
@@ -237,10 +231,7 @@ class RegistryBusServicer(bus_pb2_grpc.RegistryBusServicer):
         try:
             self._caller(context)
         except RegbusError as exc:
-            await context.abort(
-                grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc)
-            )
-            raise AssertionError("unreachable") from exc
+            await _abort(context, exc)
         return bus_pb2.ListRegistriesResponse(
             registries=catalogue(self.router),
             profiles=[profile_info(p) for p in self.router.profiles.values()],
@@ -401,6 +392,12 @@ def new_request_id() -> str:
     costs one per call and gives up the GIL to the audit thread."""
     value = "%032x" % (random.getrandbits(128) & _UUID4_KEEP | _UUID4_SET)
     return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+
+
+async def _abort(context: grpc.aio.ServicerContext, exc: RegbusError) -> NoReturn:
+    """End the call with ``exc`` as its status (code, message, rich details)."""
+    await context.abort(grpc_code(exc), message_of(exc), trailing_metadata=trailing_metadata(exc))
+    raise AssertionError("unreachable") from exc  # abort always raises
 
 
 def _metadata(context: grpc.aio.ServicerContext, name: str) -> str:

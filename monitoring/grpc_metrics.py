@@ -153,26 +153,27 @@ class RpcMetrics(grpc.aio.ServerInterceptor):  # type: ignore[misc]  # grpc is u
         method = self._methods.get(path)
         if method is None:
             method = self._methods[path] = _Method(self._metrics, path, kind)
-        serializers = (handler.request_deserializer, handler.response_serializer)
         wrapped = handler
-        if handler.unary_unary is not None:
-            behavior = _counted(handler.unary_unary, method, self._access_log)
-            if behavior is not None:
-                wrapped = grpc.unary_unary_rpc_method_handler(behavior, *serializers)
-        elif handler.unary_stream is not None:
-            behavior = _counted(handler.unary_stream, method, self._access_log)
-            if behavior is not None:
-                wrapped = grpc.unary_stream_rpc_method_handler(behavior, *serializers)
-        elif handler.stream_unary is not None:
-            behavior = _counted(handler.stream_unary, method, self._access_log)
-            if behavior is not None:
-                wrapped = grpc.stream_unary_rpc_method_handler(behavior, *serializers)
-        elif handler.stream_stream is not None:
-            behavior = _counted(handler.stream_stream, method, self._access_log)
-            if behavior is not None:
-                wrapped = grpc.stream_stream_rpc_method_handler(behavior, *serializers)
+        for attribute, make in _HANDLERS:
+            original = getattr(handler, attribute)
+            if original is not None:
+                behavior = _counted(original, method, self._access_log)
+                if behavior is not None:
+                    wrapped = make(
+                        behavior, handler.request_deserializer, handler.response_serializer
+                    )
+                break
         method.handler, method.wrapped = handler, wrapped
         return wrapped
+
+
+# A handler's behaviour by its kind, and how grpc makes a handler of that kind.
+_HANDLERS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("unary_unary", grpc.unary_unary_rpc_method_handler),
+    ("unary_stream", grpc.unary_stream_rpc_method_handler),
+    ("stream_unary", grpc.stream_unary_rpc_method_handler),
+    ("stream_stream", grpc.stream_stream_rpc_method_handler),
+)
 
 
 def _counted(behavior: Any, method: _Method, access_log: logging.Logger | None = None) -> Any:

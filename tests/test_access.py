@@ -21,7 +21,7 @@ from regbus.adapters.errors import InvalidContext, PermissionDenied
 from regbus.adapters.health import HEALTH
 from regbus.adapters.vehicles import VEHICLES
 from regbus.bus.access import exposure_problem, parse_access
-from regbus.bus.client import CallFailed, failure
+from regbus.bus.client import CallFailed
 from regbus.bus.config import Config, ConfigError, ServerSettings, parse_config
 from regbus.bus.consent import TOKEN_HEADER
 from regbus.bus.embedded import Embedded, start_embedded
@@ -32,6 +32,7 @@ from regbus.v1 import bus_pb2, bus_pb2_grpc, records_pb2
 from tests.conftest import CONTEXT, TEST_POLICY
 from tests.test_cli import regbus
 from tests.test_every_registry import serve
+from tests.test_tls import query
 
 ARMAN, ZHANSAYA = "850314354052", "010101660915"
 ISSUER, AUDIENCE, CONSENT_ISSUER = "https://idp.test", "regbus", "https://consent.test"
@@ -116,20 +117,9 @@ async def call(
     purpose: str = "roadside_check",
     **params: str,
 ) -> bus_pb2.QueryResponse:
-    request = bus_pb2.QueryRequest(
-        registry=registry,
-        operation=operation,
-        params=params,
-        context=bus_pb2.RequestContext(operator_id="op-1", purpose=purpose),
-    )
+    why = bus_pb2.RequestContext(operator_id="op-1", purpose=purpose)
     async with grpc.aio.insecure_channel(f"127.0.0.1:{bus.bus.grpc_port}") as channel:
-        try:
-            response: bus_pb2.QueryResponse = await bus_pb2_grpc.RegistryBusStub(channel).Query(
-                request, timeout=10, metadata=tuple(metadata)
-            )
-        except grpc.aio.AioRpcError as exc:
-            raise failure(exc) from exc
-    return response
+        return await query(channel, registry, operation, why, metadata, **params)
 
 
 def bearer(token: str) -> list[tuple[str, str]]:

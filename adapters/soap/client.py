@@ -623,10 +623,12 @@ class SoapClient:
         # Nothing changes the envelope: it is written from a template, not built.
         data = plan.write(names, arguments)
         if data is None:  # a value lxml refuses: building says why
-            data = etree.tostring(plan.build(arguments), xml_declaration=True, encoding="utf-8")
-        answer = await self._http.request(
-            "POST", self._address, operation, headers=plan.http_headers, data=data
-        )
+            data = _serialised(plan.build(arguments))
+        return await self._send_written(plan, data, operation)
+
+    async def _send_written(self, plan: Plan, data: bytes, operation: str) -> etree._Element:
+        """POST a written envelope and read the answer's body (faults raised)."""
+        answer = await self._post(data, plan.http_headers, operation)
         return self._answer(self._parse(answer, operation), answer, plan, operation)
 
     async def _written(
@@ -652,10 +654,8 @@ class SoapClient:
                 envelope = plan.build(arguments)
                 for hook, (texts, _) in zip(hooks, stamps, strict=True):
                     hook.stamp_texts(envelope, plan.name, texts)
-                data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
-            answer = await self._http.request(
-                "POST", self._address, operation, headers=plan.http_headers, data=data
-            )
+                data = _serialised(envelope)
+            answer = await self._post(data, plan.http_headers, operation)
             document = self._parse(answer, operation)
             try:
                 for hook, (_, stamped) in zip(hooks, stamps, strict=True):
@@ -694,10 +694,7 @@ class SoapClient:
         if self._steps:
             raise ValueError(f"{self.registry}: plugins change the envelope; use send_envelope")
         plan = self.plan(soap_operation)
-        answer = await self._http.request(
-            "POST", self._address, operation, headers=plan.http_headers, data=data
-        )
-        return self._answer(self._parse(answer, operation), answer, plan, operation)
+        return await self._send_written(plan, data, operation)
 
     async def send_envelope(
         self,
@@ -720,8 +717,7 @@ class SoapClient:
         context: CallContext | None,
     ) -> etree._Element:
         if not self._steps:
-            answer = await self._post(envelope, plan.http_headers, operation)
-            return self._answer(self._parse(answer, operation), answer, plan, operation)
+            return await self._send_written(plan, _serialised(envelope), operation)
         caller = context if context is not None else current_caller()
         headers = dict(plan.http_headers)
         stamps: list[Any] = []
@@ -735,7 +731,7 @@ class SoapClient:
                         envelope, headers, plan.operation, self._options
                     )
                     stamps.append(None)
-            answer = await self._post(envelope, headers, operation)
+            answer = await self._post(_serialised(envelope), headers, operation)
             document = self._parse(answer, operation)
             try:
                 for (plugin, hook), stamped in zip(self._steps, stamps, strict=True):
@@ -767,7 +763,7 @@ class SoapClient:
             envelope, headers = self._binding._create(
                 soap_operation, (), arguments, client=self._client, options=self._options
             )
-            answer = await self._post(envelope, headers, operation)
+            answer = await self._post(_serialised(envelope), headers, operation)
             document = self._parse(answer, operation)
             try:
                 document, _ = apply_ingress(  # type: ignore[no-untyped-call]
@@ -781,10 +777,7 @@ class SoapClient:
         except (ZeepError, etree.XMLSyntaxError) as exc:
             raise self.malformed(str(exc) or type(exc).__name__, operation) from exc
 
-    async def _post(
-        self, envelope: etree._Element, headers: Mapping[str, str], operation: str
-    ) -> Answer:
-        data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+    async def _post(self, data: bytes, headers: Mapping[str, str], operation: str) -> Answer:
         return await self._http.request(
             "POST", self._address, operation, headers=headers, data=data
         )
@@ -867,3 +860,9 @@ __all__ = [
     "parse_answer",
     "xml_text",
 ]
+
+
+def _serialised(envelope: etree._Element) -> bytes:
+    """An envelope as the bytes sent: UTF-8, with the XML declaration."""
+    data: bytes = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+    return data
